@@ -227,6 +227,9 @@ impl ErrorKind {
                     _ => id(Some("MQTT-1.5.3-1"), Some("MQTT-1.5.4-1")),
                 }
             }
+            // A 5.0 packet whose Property Length is missing: "If there are no properties,
+            // this MUST be indicated by including a Property Length of zero".
+            Truncated { field: "property length" } => id(None, Some("MQTT-2.2.2-1")),
             InvalidProtocolName => id(Some("MQTT-3.1.2-1"), Some("MQTT-3.1.2-1")),
             UnsupportedProtocolLevel(_) => id(Some("MQTT-3.1.2-2"), Some("MQTT-3.1.2-2")),
             ConnectReservedFlag => id(Some("MQTT-3.1.2-3"), Some("MQTT-3.1.2-3")),
@@ -264,6 +267,8 @@ impl ErrorKind {
                 T::PubRec => id(None, Some("MQTT-3.5.2-1")),
                 T::PubRel => id(None, Some("MQTT-3.6.2-1")),
                 T::PubComp => id(None, Some("MQTT-3.7.2-1")),
+                // 3.1 has no 0x80 and no tagged statements; 3.1.1's list would not apply.
+                T::SubAck if version == ProtocolVersion::V3_1 => None,
                 T::SubAck => id(Some("MQTT-3.9.3-2"), Some("MQTT-3.9.3-2")),
                 T::UnsubAck => id(None, Some("MQTT-3.11.3-2")),
                 T::Disconnect => id(None, Some("MQTT-3.14.2-1")),

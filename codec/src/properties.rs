@@ -279,7 +279,7 @@ impl Property {
         let id = self.id();
         let name = id.name();
         let start = w.buf.len();
-        w.open(name, SpanKind::Property, start);
+        w.open("property", SpanKind::Property, start);
         w.u8("property identifier", id as u8);
         match self.value() {
             PropertyValue::Byte(v) => w.u8(name, v),
@@ -514,7 +514,7 @@ impl Properties {
         ctx: PropertyContext,
     ) -> Result<Properties, DecodeError> {
         let len = r.varint("property length")?;
-        let mut block = r.sub(len as usize, "property length")?;
+        let mut block = r.sub(len as usize, "properties")?;
         let mut props = Vec::new();
         let mut seen: u64 = 0;
         while !block.is_empty() {

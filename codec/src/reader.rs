@@ -110,8 +110,10 @@ impl<'a> Reader<'a> {
 
     /// Binary Data: a two-byte length and that many bytes (§1.5.6).
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+        let start = self.pos;
         let len = self.u16(field)?;
-        self.bytes(usize::from(len), field)
+        // A length running past the packet is reported at the field, not after its prefix.
+        self.bytes(usize::from(len), field).map_err(|e| DecodeError { offset: start, ..e })
     }
 
     /// UTF-8 Encoded String: a two-byte length and that many bytes of UTF-8 (§1.5.3/§1.5.4).
