@@ -222,7 +222,7 @@ impl ErrorKind {
                     },
                     "response topic" if !nul => id(None, Some("MQTT-3.3.2-13")),
                     "content type" if !nul => id(None, Some("MQTT-3.3.2-19")),
-                    "user property" => id(None, Some("MQTT-1.5.7-1")),
+                    "user property name" | "user property value" => id(None, Some("MQTT-1.5.7-1")),
                     _ if nul => id(Some("MQTT-1.5.3-2"), Some("MQTT-1.5.4-2")),
                     _ => id(Some("MQTT-1.5.3-1"), Some("MQTT-1.5.4-1")),
                 }
