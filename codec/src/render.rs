@@ -13,6 +13,8 @@ use crate::types::ProtocolVersion;
 
 /// Bytes of a payload shown before it is cut.
 const PAYLOAD_PREVIEW: usize = 48;
+/// Bytes of an undecodable packet shown in hex before it is cut.
+const UNDECODABLE_PREVIEW: usize = 256;
 
 /// Lower-case hex, bytes separated by spaces: `30 0d 00 05`.
 pub fn hex(bytes: &[u8]) -> String {
@@ -169,7 +171,11 @@ pub fn bytes(data: &[u8], version: ProtocolVersion) -> String {
     let buf = bytes::Bytes::copy_from_slice(data);
     match Packet::decode(&buf, version) {
         Ok(p) => packet(&p),
-        Err(e) => format!("undecodable [{}]: {e}", hex(data)),
+        Err(e) => {
+            let shown = data.get(..UNDECODABLE_PREVIEW).unwrap_or(data);
+            let more = if shown.len() < data.len() { format!(" … ({} bytes)", data.len()) } else { String::new() };
+            format!("undecodable [{}{more}]: {e}", hex(shown))
+        }
     }
 }
 
@@ -205,7 +211,7 @@ fn payload(out: &mut String, data: &[u8]) {
             let _ = write!(out, "0x[{}]", hex(shown));
         }
     }
-    if data.len() > shown.len() || data.is_empty() || shown.len() != data.len() {
+    if data.len() > shown.len() || data.is_empty() {
         let _ = write!(out, "({} bytes)", data.len());
     }
 }
