@@ -229,7 +229,9 @@ impl ErrorKind {
             }
             // A 5.0 packet whose Property Length is missing: "If there are no properties,
             // this MUST be indicated by including a Property Length of zero".
-            Truncated { field: "property length" } => id(None, Some("MQTT-2.2.2-1")),
+            Truncated {
+                field: "property length",
+            } => id(None, Some("MQTT-2.2.2-1")),
             InvalidProtocolName => id(Some("MQTT-3.1.2-1"), Some("MQTT-3.1.2-1")),
             UnsupportedProtocolLevel(_) => id(Some("MQTT-3.1.2-2"), Some("MQTT-3.1.2-2")),
             ConnectReservedFlag => id(Some("MQTT-3.1.2-3"), Some("MQTT-3.1.2-3")),

@@ -325,9 +325,10 @@ impl Property {
             I::TopicAlias => P::TopicAlias(r.u16(name)?),
             I::MaximumQoS => P::MaximumQoS(r.u8(name)?),
             I::RetainAvailable => P::RetainAvailable(r.u8(name)?),
-            I::UserProperty => {
-                P::UserProperty(r.string("user property name")?, r.string("user property value")?)
-            }
+            I::UserProperty => P::UserProperty(
+                r.string("user property name")?,
+                r.string("user property value")?,
+            ),
             I::MaximumPacketSize => P::MaximumPacketSize(r.u32(name)?),
             I::WildcardSubscriptionAvailable => P::WildcardSubscriptionAvailable(r.u8(name)?),
             I::SubscriptionIdentifierAvailable => P::SubscriptionIdentifierAvailable(r.u8(name)?),

@@ -113,7 +113,8 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let len = self.u16(field)?;
         // A length running past the packet is reported at the field, not after its prefix.
-        self.bytes(usize::from(len), field).map_err(|e| DecodeError { offset: start, ..e })
+        self.bytes(usize::from(len), field)
+            .map_err(|e| DecodeError { offset: start, ..e })
     }
 
     /// UTF-8 Encoded String: a two-byte length and that many bytes of UTF-8 (§1.5.3/§1.5.4).

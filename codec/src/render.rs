@@ -173,7 +173,11 @@ pub fn bytes(data: &[u8], version: ProtocolVersion) -> String {
         Ok(p) => packet(&p),
         Err(e) => {
             let shown = data.get(..UNDECODABLE_PREVIEW).unwrap_or(data);
-            let more = if shown.len() < data.len() { format!(" … ({} bytes)", data.len()) } else { String::new() };
+            let more = if shown.len() < data.len() {
+                format!(" … ({} bytes)", data.len())
+            } else {
+                String::new()
+            };
             format!("undecodable [{}{more}]: {e}", hex(shown))
         }
     }

@@ -26,7 +26,13 @@ fn sample_packets() -> Vec<(ProtocolVersion, Packet)> {
         keep_alive: 30,
         properties: Properties::new().with(Property::SessionExpiryInterval(3600)),
         client_id: "mqttspec-1".into(),
-        will: Some(Will { topic: "status".into(), payload: Bytes::from_static(b"offline"), qos: QoS::AtLeastOnce, retain: true, properties: Properties::new().with(Property::WillDelayInterval(5)) }),
+        will: Some(Will {
+            topic: "status".into(),
+            payload: Bytes::from_static(b"offline"),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: Properties::new().with(Property::WillDelayInterval(5)),
+        }),
         username: Some("user".into()),
         password: Some(Bytes::from_static(b"secret")),
     };
@@ -37,25 +43,74 @@ fn sample_packets() -> Vec<(ProtocolVersion, Packet)> {
             Subscription::new("a/+", QoS::AtLeastOnce),
             Subscription {
                 filter: "b/#".into(),
-                options: SubscriptionOptions { qos: QoS::ExactlyOnce, no_local: true, retain_as_published: true, retain_handling: RetainHandling::DoNotSend },
+                options: SubscriptionOptions {
+                    qos: QoS::ExactlyOnce,
+                    no_local: true,
+                    retain_as_published: true,
+                    retain_handling: RetainHandling::DoNotSend,
+                },
             },
         ],
     };
     vec![
         (V5, Packet::Connect(connect)),
-        (V5, Packet::ConnAck(ConnAck { session_present: true, reason_code: ReasonCode::SUCCESS, properties: Properties::new().with(Property::TopicAliasMaximum(10)) })),
-        (V3_1_1, Packet::ConnAck(ConnAck { session_present: false, reason_code: ReasonCode::NOT_AUTHORIZED, properties: Properties::new() })),
+        (
+            V5,
+            Packet::ConnAck(ConnAck {
+                session_present: true,
+                reason_code: ReasonCode::SUCCESS,
+                properties: Properties::new().with(Property::TopicAliasMaximum(10)),
+            }),
+        ),
+        (
+            V3_1_1,
+            Packet::ConnAck(ConnAck {
+                session_present: false,
+                reason_code: ReasonCode::NOT_AUTHORIZED,
+                properties: Properties::new(),
+            }),
+        ),
         (V5, Packet::Publish(publish)),
         (V3_1_1, Packet::Publish(binary)),
         (V3_1_1, Packet::Publish(long)),
-        (V5, Packet::PubAck(PublishAck { packet_id: 42, reason_code: ReasonCode::NO_MATCHING_SUBSCRIBERS, properties: Properties::new() })),
+        (
+            V5,
+            Packet::PubAck(PublishAck {
+                packet_id: 42,
+                reason_code: ReasonCode::NO_MATCHING_SUBSCRIBERS,
+                properties: Properties::new(),
+            }),
+        ),
         (V3_1_1, Packet::PubRel(PublishAck::new(42))),
         (V5, Packet::Subscribe(subscribe)),
-        (V5, Packet::SubAck(SubAck { packet_id: 3, properties: Properties::new(), reason_codes: vec![ReasonCode::GRANTED_QOS_1, ReasonCode::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED] })),
-        (V3_1_1, Packet::Unsubscribe(Unsubscribe::new(4, vec!["a/+".into()]))),
-        (V5, Packet::UnsubAck(UnsubAck { packet_id: 4, properties: Properties::new(), reason_codes: vec![ReasonCode::NO_SUBSCRIPTION_EXISTED] })),
+        (
+            V5,
+            Packet::SubAck(SubAck {
+                packet_id: 3,
+                properties: Properties::new(),
+                reason_codes: vec![
+                    ReasonCode::GRANTED_QOS_1,
+                    ReasonCode::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+                ],
+            }),
+        ),
+        (
+            V3_1_1,
+            Packet::Unsubscribe(Unsubscribe::new(4, vec!["a/+".into()])),
+        ),
+        (
+            V5,
+            Packet::UnsubAck(UnsubAck {
+                packet_id: 4,
+                properties: Properties::new(),
+                reason_codes: vec![ReasonCode::NO_SUBSCRIPTION_EXISTED],
+            }),
+        ),
         (V3_1_1, Packet::PingReq),
-        (V5, Packet::Disconnect(Disconnect::new(ReasonCode::DISCONNECT_WITH_WILL_MESSAGE))),
+        (
+            V5,
+            Packet::Disconnect(Disconnect::new(ReasonCode::DISCONNECT_WITH_WILL_MESSAGE)),
+        ),
         (V5, Packet::Disconnect(Disconnect::default())),
     ]
 }
@@ -97,7 +152,10 @@ fn rendering_valid_bytes_is_rendering_the_packet() {
 fn hex_round_trips_and_accepts_what_users_type() {
     assert_eq!(render::hex(&[0x30, 0x0a, 0xff]), "30 0a ff");
     assert_eq!(render::parse_hex("30 0A ff"), Ok(vec![0x30, 0x0a, 0xff]));
-    assert_eq!(render::parse_hex("0x30:0x0a\n0xff"), Ok(vec![0x30, 0x0a, 0xff]));
+    assert_eq!(
+        render::parse_hex("0x30:0x0a\n0xff"),
+        Ok(vec![0x30, 0x0a, 0xff])
+    );
     assert!(render::parse_hex("3").is_err());
     assert!(render::parse_hex("zz").is_err());
 }

@@ -12,11 +12,16 @@ use mqttspec_codec::spec;
 const SKIP_DIRS: &[&str] = &["target", ".git", "node_modules", "artifacts", "corpus"];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("codec/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("codec/ has a parent")
+        .to_path_buf()
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -50,7 +55,11 @@ fn statement_ids(text: &str) -> Vec<&str> {
                 num_end += 1;
             }
             if num_end > end + 1 {
-                ids.push(text.get(start..num_end).unwrap_or_default().trim_end_matches('.'));
+                ids.push(
+                    text.get(start..num_end)
+                        .unwrap_or_default()
+                        .trim_end_matches('.'),
+                );
             }
             from = num_end;
         } else {
@@ -63,8 +72,12 @@ fn statement_ids(text: &str) -> Vec<&str> {
 #[test]
 fn scanner_finds_ids_in_prose_and_code() {
     let fake = format!("MQTT-{}", "9.9.9-9");
-    let text = format!("see [MQTT-3.3.1-4], \"MQTT-4.2.0-1\" and {fake}. Not MQTT-Version or MQTT-3.");
-    assert_eq!(statement_ids(&text), ["MQTT-3.3.1-4", "MQTT-4.2.0-1", fake.as_str()]);
+    let text =
+        format!("see [MQTT-3.3.1-4], \"MQTT-4.2.0-1\" and {fake}. Not MQTT-Version or MQTT-3.");
+    assert_eq!(
+        statement_ids(&text),
+        ["MQTT-3.3.1-4", "MQTT-4.2.0-1", fake.as_str()]
+    );
     assert!(!spec::is_known(&fake), "an invented id is caught");
 }
 
@@ -76,18 +89,35 @@ fn every_statement_id_in_the_repository_is_in_the_manifest() {
     let mut cited = 0;
     let mut unknown = Vec::new();
     for path in &paths {
-        let Ok(text) = fs::read_to_string(path) else { continue };
+        let Ok(text) = fs::read_to_string(path) else {
+            continue;
+        };
         scanned += 1;
         for id in statement_ids(&text) {
             cited += 1;
             if !spec::is_known(id) {
-                unknown.push(format!("{}: {id}", path.strip_prefix(workspace_root()).unwrap_or(path).display()));
+                unknown.push(format!(
+                    "{}: {id}",
+                    path.strip_prefix(workspace_root())
+                        .unwrap_or(path)
+                        .display()
+                ));
             }
         }
     }
-    assert!(scanned > 20, "scanned only {scanned} files: is the walk broken?");
-    assert!(cited > 100, "found only {cited} citations: is the scanner broken?");
-    assert!(unknown.is_empty(), "statement ids not in the spec manifest:\n{}", unknown.join("\n"));
+    assert!(
+        scanned > 20,
+        "scanned only {scanned} files: is the walk broken?"
+    );
+    assert!(
+        cited > 100,
+        "found only {cited} citations: is the scanner broken?"
+    );
+    assert!(
+        unknown.is_empty(),
+        "statement ids not in the spec manifest:\n{}",
+        unknown.join("\n")
+    );
 }
 
 #[test]
