@@ -1062,3 +1062,30 @@ fn decodes_valid_input_after_errors_were_seen() {
     let _ = decode_err(&hex("36 00"), V5);
     assert_eq!(Packet::decode(&hex("c0 00"), V5), Ok(Packet::PingReq));
 }
+
+/// Keeps "one test per error kind" true as kinds are added: every variant of `ErrorKind`
+/// is named in this file.
+#[test]
+fn every_error_kind_has_a_test_here() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("src/error.rs")).expect("error.rs");
+    let tests = std::fs::read_to_string(root.join("tests/errors.rs")).expect("errors.rs");
+    let body = source
+        .split("pub enum ErrorKind {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .expect("the ErrorKind enum");
+    let variants: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.is_empty())
+        .filter_map(|l| l.split(|c: char| !c.is_alphanumeric()).next())
+        .filter(|name| name.chars().next().is_some_and(char::is_uppercase))
+        .collect();
+    assert!(variants.len() > 40, "parsed only {} variants", variants.len());
+    let untested: Vec<_> = variants
+        .iter()
+        .filter(|v| !tests.contains(&format!("ErrorKind::{v}")) && !tests.contains(&format!("{v}(")))
+        .collect();
+    assert!(untested.is_empty(), "error kinds without a test: {untested:?}");
+}
