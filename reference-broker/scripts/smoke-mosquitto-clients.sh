@@ -71,4 +71,5 @@ for v in mqttv311 mqttv5; do
   grep -q "^$topic gone$" "$out" || fail "$v will: not published: $(cat "$out")"
   passed=$((passed + 1))
 done
-echo "mosquitto-clients smoke: $passed passed, 0 failed"
+echo "mosquitto-clients smoke test"
+echo "smoke: $passed passed, 0 failed"

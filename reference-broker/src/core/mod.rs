@@ -655,17 +655,16 @@ impl Broker {
 
         // Resume: resend in-flight messages in order with DUP (MQTT-4.4.0-1), then the queue.
         if session_present {
-            self.resend_inflight(conn, &client_id);
+            self.resend_inflight(now, conn, &client_id);
         }
         self.drain_queue(now, &client_id);
     }
 
-    fn resend_inflight(&mut self, conn: ConnId, client_id: &str) {
+    fn resend_inflight(&mut self, now: Instant, conn: ConnId, client_id: &str) {
         let Some(session) = self.sessions.get(client_id) else {
             return;
         };
         let inflight: Vec<(u16, Outgoing)> = session.inflight.iter().cloned().collect();
-        let now = Instant::now();
         for (pid, state) in inflight {
             match state {
                 Outgoing::Published(d) => {
@@ -1211,10 +1210,10 @@ impl Broker {
             return;
         };
         let client_id = c.client_id.clone();
-        // 0x04 asks for the will to be published; anything else discards it
-        // (MQTT-3.1.2-10 5.0, MQTT-3.14.4-3 3.1.1).
+        // 5.0 removes the will only on Normal disconnection (MQTT-3.1.2-10): 0x04 asks for
+        // it, and so does any error code. 3.1.1 discards it on any DISCONNECT (MQTT-3.14.4-3).
         let keep_will =
-            c.version.is_v5() && disconnect.reason_code == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE;
+            c.version.is_v5() && disconnect.reason_code != ReasonCode::NORMAL_DISCONNECTION;
         c.disconnected_cleanly = !keep_will;
         if let Some(requested) = disconnect.properties.session_expiry_interval()
             && let Some(s) = self.sessions.get_mut(&client_id)
