@@ -1,63 +1,273 @@
-//! `mqttspec`: the command-line entry point.
-//!
-//! Today it offers the codec's tools (`decode`, `spec`); `run`, `list`, `show` and `broker`
-//! arrive with the scenario engine and the reference broker.
+//! `mqttspec`: parse the command line, run, exit with the documented code.
 
+mod cli;
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
+use cli::{Cli, Command, ProtocolArg, RunArgs};
+use indicatif::{ProgressBar, ProgressStyle};
+use mqttspec::engine::{self, RunConfig};
+use mqttspec::scenario::{Capability, Catalog, Version};
 use mqttspec_codec::{Packet, ProtocolVersion, render, spec};
+use mqttspec_report::{CaseResult, Outcome};
 
-/// MQTT conformance and fuzz testing.
-#[derive(Parser, Debug)]
-#[command(name = "mqttspec", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Decode one packet given as hex; print it, or the error and the statement it breaks.
-    ///
-    /// Exit code 0 when the bytes are one valid packet, 1 when they are not, 2 on bad input.
-    Decode {
-        /// The packet bytes in hex (spaces, `0x` and `:` allowed).
-        hex: Vec<String>,
-        /// Protocol version to decode under (CONNECT always uses its own).
-        #[arg(long, short = 'p', value_enum, default_value_t = Version::V5)]
-        protocol: Version,
-    },
-    /// Print a normative statement of MQTT 3.1.1 and/or 5.0 by id, e.g. MQTT-3.3.1-4.
-    Spec { id: String },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Version {
-    #[value(name = "3.1")]
-    V3_1,
-    #[value(name = "3.1.1")]
-    V3_1_1,
-    #[value(name = "5")]
-    V5,
-}
-
-impl From<Version> for ProtocolVersion {
-    fn from(v: Version) -> Self {
-        match v {
-            Version::V3_1 => ProtocolVersion::V3_1,
-            Version::V3_1_1 => ProtocolVersion::V3_1_1,
-            Version::V5 => ProtocolVersion::V5,
-        }
-    }
-}
+const USAGE: u8 = 2;
+const UNREACHABLE: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run(args),
+        Command::List { filter, scenarios } => list(&filter, scenarios.as_deref()),
+        Command::Show { id, scenarios } => show(&id, scenarios.as_deref()),
+        Command::Broker { listen } => broker(listen),
         Command::Decode { hex, protocol } => decode(&hex.join(" "), protocol.into()),
         Command::Spec { id } => show_statement(&id),
     }
+}
+
+fn load(dir: Option<&std::path::Path>) -> Result<Catalog, ExitCode> {
+    let loaded = match dir {
+        Some(d) => mqttspec::scenario::load_dir(d),
+        None => mqttspec::builtin::catalog(),
+    };
+    loaded.map_err(|errors| {
+        for e in errors {
+            eprintln!("mqttspec: {e}");
+        }
+        ExitCode::from(USAGE)
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let catalog = match load(args.scenarios.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut lacks = BTreeSet::new();
+    for name in &args.lacks {
+        match Capability::parse(name.trim()) {
+            Some(c) => {
+                lacks.insert(c);
+            }
+            None => {
+                eprintln!("mqttspec: --lacks {name}: not a capability (see --help)");
+                return ExitCode::from(USAGE);
+            }
+        }
+    }
+    for f in &args.format {
+        if f != "json" {
+            eprintln!("mqttspec: --format {f}: only json is available in this version");
+            return ExitCode::from(USAGE);
+        }
+    }
+    if engine::select(&catalog, &args.filter).is_empty() {
+        eprintln!("mqttspec: no scenario matches {:?}", args.filter);
+        return ExitCode::from(USAGE);
+    }
+    let rt = runtime();
+    rt.block_on(async move {
+        // The broker: the one named, or the embedded reference broker.
+        let (address, launcher, embedded) = match &args.broker {
+            Some(url) => match cli::parse_broker(url) {
+                Ok(a) => (a, "address".to_owned(), None),
+                Err(e) => {
+                    eprintln!("mqttspec: --broker {e}");
+                    return ExitCode::from(USAGE);
+                }
+            },
+            None => match mqttspec_broker::start(mqttspec_broker::Config::default()).await {
+                Ok(b) => (b.local_addr().to_string(), "embedded".to_owned(), Some(b)),
+                Err(e) => {
+                    eprintln!("mqttspec: cannot start the embedded broker: {e}");
+                    return ExitCode::from(UNREACHABLE);
+                }
+            },
+        };
+        let config = RunConfig {
+            address,
+            launcher,
+            filters: args.filter.clone(),
+            versions: match args.protocol {
+                ProtocolArg::V3_1_1 => vec![Version::V3_1_1],
+                ProtocolArg::V5 => vec![Version::V5],
+                ProtocolArg::All => vec![Version::V3_1_1, Version::V5],
+            },
+            jobs: args.jobs,
+            strict: args.strict,
+            username: args.username.clone(),
+            password: args.password.clone(),
+            lacks,
+            case_timeout: Duration::from_secs(30),
+            run_timeout: Duration::from_secs(args.timeout),
+        };
+        let total: usize = engine::select(&catalog, &config.filters)
+            .iter()
+            .map(|s| s.versions.iter().filter(|v| config.versions.contains(v)).count())
+            .sum();
+        eprintln!("mqttspec: {total} cases against {} ({})", config.address, config.launcher);
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let printer = Arc::new(Printer { bar: bar.clone(), verbose: args.verbose });
+        let on_case = {
+            let printer = printer.clone();
+            move |c: &CaseResult| printer.case(c)
+        };
+        let results = match engine::run(&catalog, &config, on_case).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
+                eprintln!("mqttspec: {e}");
+                return ExitCode::from(UNREACHABLE);
+            }
+        };
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        if let Some(b) = embedded {
+            b.shutdown().await;
+        }
+        if let Err(e) = write_reports(&results, &args) {
+            eprintln!("mqttspec: cannot write the report: {e}");
+            return ExitCode::from(USAGE);
+        }
+        summary(&results, &args);
+        if engine::passed(&results) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    })
+}
+
+struct Printer {
+    bar: Option<ProgressBar>,
+    verbose: bool,
+}
+
+impl Printer {
+    fn case(&self, c: &CaseResult) {
+        let line = format!(
+            "{:<7} {} [{}] ({} ms){}",
+            c.outcome.as_str().to_uppercase(),
+            c.id,
+            c.protocol,
+            c.duration_ms,
+            c.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+        );
+        let show = self.verbose || !matches!(c.outcome, Outcome::Pass | Outcome::Skipped);
+        match &self.bar {
+            Some(bar) => {
+                if show {
+                    bar.println(line);
+                }
+                bar.inc(1);
+            }
+            None => {
+                if show {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+}
+
+fn write_reports(results: &mqttspec_report::RunResults, args: &RunArgs) -> std::io::Result<()> {
+    std::fs::create_dir_all(&args.report_dir)?;
+    let path = args.report_dir.join("results.json");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    mqttspec_report::json::write(results, &mut file)?;
+    eprintln!("mqttspec: wrote {}", path.display());
+    Ok(())
+}
+
+fn summary(results: &mqttspec_report::RunResults, _args: &RunArgs) {
+    let s = &results.summary;
+    for ((protocol, outcome), n) in engine::tally(results) {
+        eprintln!("  {protocol:<6} {:<8} {n}", outcome.as_str());
+    }
+    eprintln!(
+        "mqttspec: {} passed, {} failed, {} warned, {} skipped, {} errors, {} timeouts in {:.1} s",
+        s.pass,
+        s.fail,
+        s.warn,
+        s.skipped,
+        s.error,
+        s.timeout,
+        results.duration_ms as f64 / 1000.0
+    );
+}
+
+fn list(filters: &[String], dir: Option<&std::path::Path>) -> ExitCode {
+    let catalog = match load(dir) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for s in engine::select(&catalog, filters) {
+        let versions: Vec<_> = s.versions.iter().map(|v| v.as_str()).collect();
+        let mut ids: Vec<&str> = s.versions.iter().flat_map(|v| s.statements.for_version(*v)).map(String::as_str).collect();
+        ids.dedup();
+        println!("{:<48} {:<10} {:<40} {}", s.id, versions.join(","), ids.join(","), s.title);
+    }
+    ExitCode::SUCCESS
+}
+
+fn show(id: &str, dir: Option<&std::path::Path>) -> ExitCode {
+    let catalog = match load(dir) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(s) = catalog.get(id) else {
+        eprintln!("mqttspec: no scenario `{id}` (see `mqttspec list`)");
+        return ExitCode::from(USAGE);
+    };
+    let source = mqttspec::builtin::BUILTIN
+        .iter()
+        .find(|(path, _)| s.source.ends_with(path))
+        .map(|(_, text)| text.to_string())
+        .or_else(|| std::fs::read_to_string(&s.source).ok())
+        .unwrap_or_default();
+    println!("{}", source.trim_end());
+    println!();
+    for &v in &s.versions {
+        for id in s.statements.for_version(v) {
+            if let Some(st) = spec::statement(v.spec(), id) {
+                println!("{} (MQTT {}) §{} {} [{}]\n  {}\n", st.id, st.version, st.section, st.title, st.level.as_str(), st.text);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn broker(listen: std::net::SocketAddr) -> ExitCode {
+    runtime().block_on(async move {
+        let config = mqttspec_broker::Config { listen, ..Default::default() };
+        match mqttspec_broker::start(config).await {
+            Ok(b) => {
+                println!("mqttspec reference broker listening on {}", b.local_addr());
+                let _ = tokio::signal::ctrl_c().await;
+                b.shutdown().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mqttspec: cannot listen on {listen}: {e}");
+                ExitCode::from(UNREACHABLE)
+            }
+        }
+    })
 }
 
 fn decode(hex: &str, version: ProtocolVersion) -> ExitCode {
@@ -65,7 +275,7 @@ fn decode(hex: &str, version: ProtocolVersion) -> ExitCode {
         Ok(b) => bytes::Bytes::from(b),
         Err(e) => {
             eprintln!("mqttspec: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(USAGE);
         }
     };
     match Packet::decode(&bytes, version) {
@@ -87,20 +297,12 @@ fn show_statement(id: &str) -> ExitCode {
     let mut found = false;
     for s in spec::statements(id) {
         found = true;
-        println!(
-            "{} (MQTT {}) §{} {} — {}\n  {}\n",
-            s.id,
-            s.version,
-            s.section,
-            s.title,
-            s.level.as_str(),
-            s.text
-        );
+        println!("{} (MQTT {}) §{} {} — {}\n  {}\n", s.id, s.version, s.section, s.title, s.level.as_str(), s.text);
     }
     if found {
         ExitCode::SUCCESS
     } else {
         eprintln!("mqttspec: no statement {id} in MQTT 3.1.1 or 5.0");
-        ExitCode::from(2)
+        ExitCode::from(USAGE)
     }
 }

@@ -1,0 +1,165 @@
+//! The command line as the user types it (clap), and its validation into a run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every case passed (or was skipped)
+  1  a case failed, timed out or errored (or warned, with --strict)
+  2  usage, scenario or configuration error
+  3  the broker could not be reached";
+
+/// MQTT conformance testing for brokers: every verdict traced to the normative statement it
+/// tests.
+#[derive(Parser, Debug)]
+#[command(name = "mqttspec", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the scenarios against a broker (default: the embedded reference broker).
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// List scenarios: id, versions, statements, title.
+    List {
+        /// Glob on scenario ids (repeatable); `publish` also selects `publish/…`.
+        #[arg(long)]
+        filter: Vec<String>,
+        /// Load these scenarios instead of the built-in set.
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
+    /// Show one scenario and the text of the statements it tests.
+    Show {
+        id: String,
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
+    /// Run the reference broker in the foreground.
+    Broker {
+        #[arg(long, default_value = "127.0.0.1:1883")]
+        listen: std::net::SocketAddr,
+    },
+    /// Decode one packet given as hex; print it, or the error and the statement it breaks.
+    Decode {
+        /// The packet bytes in hex (spaces, `0x` and `:` allowed).
+        hex: Vec<String>,
+        /// Protocol version to decode under (CONNECT always uses its own).
+        #[arg(long, short = 'p', value_enum, default_value_t = DecodeVersion::V5)]
+        protocol: DecodeVersion,
+    },
+    /// Print a normative statement of MQTT 3.1.1 and/or 5.0 by id, e.g. MQTT-3.3.1-4.
+    Spec { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The broker under test, as mqtt://host:port (or host:port). Default: start the
+    /// embedded reference broker on an ephemeral loopback port.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// Glob on scenario ids (repeatable); `publish` also selects `publish/…`.
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Protocol versions to test.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::All)]
+    pub protocol: ProtocolArg,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 16)]
+    pub jobs: usize,
+    /// Count SHOULD-level warnings as failures.
+    #[arg(long)]
+    pub strict: bool,
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Capabilities the broker lacks (comma-separated: qos1, qos2, retain, wildcard,
+    /// shared_subscriptions, subscription_identifiers, topic_alias, empty_client_id);
+    /// scenarios needing them are skipped.
+    #[arg(long, value_delimiter = ',')]
+    pub lacks: Vec<String>,
+    /// Run the scenarios in this directory instead of the built-in set.
+    #[arg(long)]
+    pub scenarios: Option<PathBuf>,
+    /// Where reports are written.
+    #[arg(long, default_value = "mqttspec-report")]
+    pub report_dir: PathBuf,
+    /// Report formats (comma-separated). Today: json.
+    #[arg(long, value_delimiter = ',', default_value = "json")]
+    pub format: Vec<String>,
+    /// Bound on the whole run, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Print every case, not only those that did not pass.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ProtocolArg {
+    #[value(name = "3.1.1")]
+    V3_1_1,
+    #[value(name = "5")]
+    V5,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DecodeVersion {
+    #[value(name = "3.1")]
+    V3_1,
+    #[value(name = "3.1.1")]
+    V3_1_1,
+    #[value(name = "5")]
+    V5,
+}
+
+impl From<DecodeVersion> for mqttspec_codec::ProtocolVersion {
+    fn from(v: DecodeVersion) -> Self {
+        match v {
+            DecodeVersion::V3_1 => mqttspec_codec::ProtocolVersion::V3_1,
+            DecodeVersion::V3_1_1 => mqttspec_codec::ProtocolVersion::V3_1_1,
+            DecodeVersion::V5 => mqttspec_codec::ProtocolVersion::V5,
+        }
+    }
+}
+
+/// `mqtt://host:port`, `tcp://host:port` or `host:port` → `host:port`.
+pub fn parse_broker(url: &str) -> Result<String, String> {
+    let rest = url.strip_prefix("mqtt://").or_else(|| url.strip_prefix("tcp://")).unwrap_or(url);
+    let rest = rest.trim_end_matches('/');
+    if rest.contains("://") {
+        return Err(format!("{url}: only mqtt:// (plain TCP) is supported"));
+    }
+    match rest.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(rest.to_owned()),
+        _ if !rest.is_empty() && !rest.contains(':') => Ok(format!("{rest}:1883")),
+        _ => Err(format!("{url}: expected mqtt://host:port")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls() {
+        assert_eq!(parse_broker("mqtt://127.0.0.1:1883"), Ok("127.0.0.1:1883".into()));
+        assert_eq!(parse_broker("localhost:18830"), Ok("localhost:18830".into()));
+        assert_eq!(parse_broker("mqtt://broker"), Ok("broker:1883".into()));
+        assert!(parse_broker("mqtts://x:8883").is_err());
+        assert!(parse_broker("mqtt://x:port").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

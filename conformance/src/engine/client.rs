@@ -1,0 +1,213 @@
+//! One test connection to the broker: writes what the scenario sends, decodes every packet
+//! the broker sends with the strict codec, and records both in the case's transcript.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use mqttspec_codec::{DecodeError, FixedHeader, Packet, PacketDecoder, ProtocolVersion, render};
+use mqttspec_report::{Direction, TranscriptEntry};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Packets a broker may send before the harness calls it a flood and stops reading.
+const FLOOD_LIMIT: usize = 10_000;
+/// Largest packet the harness accepts from a broker.
+const MAX_PACKET: u32 = 64 << 20;
+/// Transcript entries kept per case, and hex bytes kept per entry.
+const TRANSCRIPT_LIMIT: usize = 2_000;
+const HEX_LIMIT: usize = 1_024;
+
+/// What arrives on a connection.
+#[derive(Debug)]
+pub enum Incoming {
+    Packet(Packet),
+    /// The broker sent bytes that do not decode: itself a violation.
+    Malformed(DecodeError),
+    /// The broker closed the connection (or it failed).
+    Closed(String),
+    /// The broker sent more than [`FLOOD_LIMIT`] packets without being asked.
+    Flood,
+}
+
+/// The transcript of one case, shared by its connections.
+#[derive(Clone)]
+pub struct Transcript {
+    start: Instant,
+    entries: Arc<Mutex<Vec<TranscriptEntry>>>,
+}
+
+impl Transcript {
+    pub fn new() -> Self {
+        Transcript { start: Instant::now(), entries: Arc::new(Mutex::new(Vec::new())) }
+    }
+
+    pub fn record(&self, client: &str, direction: Direction, bytes: &[u8], decoded: String) {
+        self.record_prefix(client, direction, bytes, bytes.len(), decoded);
+    }
+
+    /// Records a packet of `total` bytes of which `bytes` is (at least) the start.
+    fn record_prefix(&self, client: &str, direction: Direction, bytes: &[u8], total: usize, decoded: String) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= TRANSCRIPT_LIMIT {
+            return;
+        }
+        let shown = bytes.get(..HEX_LIMIT).unwrap_or(bytes);
+        let mut hex = render::hex(shown);
+        if shown.len() < total {
+            hex.push_str(&format!(" … ({total} bytes)"));
+        }
+        entries.push(TranscriptEntry {
+            client: client.to_owned(),
+            direction,
+            offset_ms: self.start.elapsed().as_secs_f64() * 1000.0,
+            hex,
+            decoded,
+        });
+    }
+
+    pub fn event(&self, client: &str, what: impl Into<String>) {
+        self.record(client, Direction::Event, &[], what.into());
+    }
+
+    pub fn take(&self) -> Vec<TranscriptEntry> {
+        std::mem::take(&mut *self.entries.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+pub struct Client {
+    pub name: String,
+    pub version: ProtocolVersion,
+    writer: OwnedWriteHalf,
+    incoming: mpsc::Receiver<Incoming>,
+    reader: JoinHandle<()>,
+    transcript: Transcript,
+    closed: bool,
+}
+
+impl Client {
+    pub async fn connect(
+        name: &str,
+        addr: &str,
+        version: ProtocolVersion,
+        transcript: &Transcript,
+        timeout: Duration,
+    ) -> Result<Client, String> {
+        let socket = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| format!("connecting to {addr} timed out"))?
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        let _ = socket.set_nodelay(true);
+        transcript.event(name, format!("connected to {addr}"));
+        let (read, writer) = socket.into_split();
+        let (tx, incoming) = mpsc::channel(FLOOD_LIMIT);
+        let reader = tokio::spawn(read_loop(read, tx, name.to_owned(), version, transcript.clone()));
+        Ok(Client { name: name.to_owned(), version, writer, incoming, reader, transcript: transcript.clone(), closed: false })
+    }
+
+    pub async fn send(&mut self, bytes: &Bytes) -> Result<(), String> {
+        let decoded = render::bytes(bytes, self.version);
+        self.transcript.record(&self.name, Direction::Sent, bytes, decoded);
+        self.writer.write_all(bytes).await.map_err(|e| format!("write failed: {e}"))
+    }
+
+    /// Sends without recording each copy (repeated sends record one line).
+    pub async fn send_quiet(&mut self, bytes: &Bytes) -> Result<(), String> {
+        self.writer.write_all(bytes).await.map_err(|e| format!("write failed: {e}"))
+    }
+
+    /// The next thing that arrives, or `None` after `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<Incoming> {
+        if self.closed {
+            return Some(Incoming::Closed("already closed".into()));
+        }
+        match tokio::time::timeout(within, self.incoming.recv()).await {
+            Ok(Some(item)) => {
+                if matches!(item, Incoming::Closed(_)) {
+                    self.closed = true;
+                }
+                Some(item)
+            }
+            Ok(None) => {
+                self.closed = true;
+                Some(Incoming::Closed("connection closed".into()))
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Closes our side without DISCONNECT.
+    pub async fn drop_connection(mut self) {
+        self.transcript.event(&self.name, "dropped by the client (no DISCONNECT)");
+        let _ = self.writer.shutdown().await;
+        self.reader.abort();
+    }
+
+    /// Closes after a DISCONNECT the caller already sent.
+    pub async fn close(mut self) {
+        let _ = self.writer.shutdown().await;
+        self.reader.abort();
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+async fn read_loop(
+    mut read: tokio::net::tcp::OwnedReadHalf,
+    tx: mpsc::Sender<Incoming>,
+    name: String,
+    version: ProtocolVersion,
+    transcript: Transcript,
+) {
+    let mut decoder = PacketDecoder::new(version).with_max_packet_size(MAX_PACKET);
+    let mut buf = BytesMut::with_capacity(8192);
+    loop {
+        loop {
+            // The packet's extent, from its fixed header, so the transcript shows its bytes.
+            let len = match FixedHeader::parse(&buf, decoder.version(), MAX_PACKET) {
+                Ok(Some(h)) if buf.len() >= h.packet_len() => h.packet_len(),
+                _ => 0,
+            };
+            let head = buf.get(..len.min(HEX_LIMIT)).unwrap_or_default().to_vec();
+            match decoder.decode(&mut buf) {
+                Ok(Some(packet)) => {
+                    transcript.record_prefix(&name, Direction::Received, &head, len, render::packet(&packet));
+                    if tx.try_send(Incoming::Packet(packet)).is_err() {
+                        transcript.event(&name, format!("more than {FLOOD_LIMIT} unread packets: flood"));
+                        let _ = tx.send(Incoming::Flood).await;
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    transcript.record(&name, Direction::Received, &buf, format!("undecodable: {e}"));
+                    let _ = tx.send(Incoming::Malformed(e)).await;
+                    return;
+                }
+            }
+        }
+        match read.read_buf(&mut buf).await {
+            Ok(0) => {
+                if !buf.is_empty() {
+                    transcript.record(&name, Direction::Received, &buf, "incomplete packet at close".into());
+                }
+                transcript.event(&name, "closed by the broker");
+                let _ = tx.send(Incoming::Closed("closed by the broker".into())).await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                transcript.event(&name, format!("connection error: {e}"));
+                let _ = tx.send(Incoming::Closed(format!("connection error: {e}"))).await;
+                return;
+            }
+        }
+    }
+}
