@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
+use mqttspec_codec::properties::PropertyValue;
 use mqttspec_codec::{Connect, MqttString, Packet, Properties};
 
 use super::client::{Client, Incoming, Transcript};
@@ -29,13 +30,18 @@ impl Capabilities {
     }
 }
 
-/// Connects once per version. Fails only if the broker cannot be reached at all.
+/// Connects once per version. Fails only if the broker cannot be reached at all (no TCP
+/// connection); a broker that connects but does not answer CONNECT is probed as offering
+/// everything, and the cases themselves report what it does.
 pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
     let mut caps = Capabilities::default();
     let transcript = Transcript::new();
-    let timeout = Duration::from_secs(5);
-    let mut reached = false;
-    let mut last_error = String::new();
+    let timeout = Duration::from_secs(3);
+    // TCP reachability first: the only failure that stops a run.
+    Client::connect("probe", &config.address, mqttspec_codec::ProtocolVersion::V3_1_1, &transcript, timeout)
+        .await?
+        .close()
+        .await;
     for &v in &config.versions {
         let connect = |client_id: &str| Connect {
             protocol: v.protocol(),
@@ -47,63 +53,75 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
             username: config.username.as_deref().map(MqttString::from),
             password: config.password.as_ref().map(|p| Bytes::from(p.clone().into_bytes())),
         };
-        let id = format!("msprobe{}{}", std::process::id() % 100_000, v.protocol().level());
-        let connack = match exchange(config, v, connect(&id), &transcript, timeout).await {
-            Ok(c) => c,
-            Err(e) => {
-                last_error = e;
-                continue;
-            }
-        };
-        reached = true;
         let mut offered: BTreeSet<Capability> = Capability::ALL.into_iter().collect();
         offered.remove(&Capability::EmptyClientId);
-        let mut seen = BTreeMap::new();
-        seen.insert("connack".to_owned(), mqttspec_codec::render::packet(&Packet::ConnAck(connack.clone())));
-        if v == Version::V5 {
-            let p = &connack.properties;
-            let max_qos = p.maximum_qos().unwrap_or(2);
-            if max_qos < 1 {
-                offered.remove(&Capability::Qos1);
-            }
-            if max_qos < 2 {
-                offered.remove(&Capability::Qos2);
-            }
-            if p.retain_available() == Some(0) {
-                offered.remove(&Capability::Retain);
-            }
-            if p.wildcard_subscription_available() == Some(0) {
-                offered.remove(&Capability::Wildcard);
-            }
-            if p.shared_subscription_available() == Some(0) {
-                offered.remove(&Capability::SharedSubscriptions);
-            }
-            if p.subscription_identifier_available() == Some(0) {
-                offered.remove(&Capability::SubscriptionIdentifiers);
-            }
-            if p.topic_alias_maximum().unwrap_or(0) == 0 {
-                offered.remove(&Capability::TopicAlias);
-            }
-            for prop in p.iter() {
-                seen.insert(prop.id().name().replace(' ', "_"), format!("{:?}", prop.value()).replace("Utf8String(", "(").replace("Byte(", "(").replace("TwoByteInteger(", "(").replace("FourByteInteger(", "("));
-            }
-        } else {
+        if v == Version::V3_1_1 {
             // 3.1.1 has no Shared Subscriptions, Subscription Identifiers or Topic Aliases.
             offered.remove(&Capability::SharedSubscriptions);
             offered.remove(&Capability::SubscriptionIdentifiers);
             offered.remove(&Capability::TopicAlias);
         }
-        // Zero-length client identifier (MQTT-3.1.3-6: a server MAY allow it).
-        if let Ok(c) = exchange(config, v, connect(""), &transcript, timeout).await
-            && c.reason_code.0 == 0
-        {
-            offered.insert(Capability::EmptyClientId);
+        let mut seen = BTreeMap::new();
+        let id = format!("msprobe{}{}", std::process::id() % 100_000, v.protocol().level());
+        match exchange(config, v, connect(&id), &transcript, timeout).await {
+            Err(e) => {
+                seen.insert("connack".to_owned(), format!("none: {e}"));
+            }
+            Ok(connack) => {
+                seen.insert("connack".to_owned(), mqttspec_codec::render::packet(&Packet::ConnAck(connack.clone())));
+                if v == Version::V5 {
+                    read_v5_capabilities(&connack.properties, &mut offered, &mut seen);
+                }
+                // Zero-length client identifier (MQTT-3.1.3-6: a server MAY allow it).
+                if let Ok(c) = exchange(config, v, connect(""), &transcript, timeout).await
+                    && c.reason_code.0 == 0
+                {
+                    offered.insert(Capability::EmptyClientId);
+                }
+            }
         }
         seen.insert("capabilities".into(), offered.iter().map(|c| c.name()).collect::<Vec<_>>().join(","));
         caps.offered.insert(v, offered);
         caps.seen.insert(v, seen);
     }
-    if reached { Ok(caps) } else { Err(last_error) }
+    Ok(caps)
+}
+
+/// 5.0 CONNACK properties that say what the server lacks (§3.2.2.3).
+fn read_v5_capabilities(p: &Properties, offered: &mut BTreeSet<Capability>, seen: &mut BTreeMap<String, String>) {
+    let max_qos = p.maximum_qos().unwrap_or(2);
+    if max_qos < 1 {
+        offered.remove(&Capability::Qos1);
+    }
+    if max_qos < 2 {
+        offered.remove(&Capability::Qos2);
+    }
+    if p.retain_available() == Some(0) {
+        offered.remove(&Capability::Retain);
+    }
+    if p.wildcard_subscription_available() == Some(0) {
+        offered.remove(&Capability::Wildcard);
+    }
+    if p.shared_subscription_available() == Some(0) {
+        offered.remove(&Capability::SharedSubscriptions);
+    }
+    if p.subscription_identifier_available() == Some(0) {
+        offered.remove(&Capability::SubscriptionIdentifiers);
+    }
+    if p.topic_alias_maximum().unwrap_or(0) == 0 {
+        offered.remove(&Capability::TopicAlias);
+    }
+    for prop in p.iter() {
+        let value = match prop.value() {
+            PropertyValue::Byte(v) => v.to_string(),
+            PropertyValue::TwoByteInteger(v) => v.to_string(),
+            PropertyValue::FourByteInteger(v) | PropertyValue::VariableByteInteger(v) => v.to_string(),
+            PropertyValue::Utf8String(s) => s.to_string(),
+            PropertyValue::BinaryData(b) => mqttspec_codec::render::hex(b),
+            PropertyValue::Utf8StringPair(k, v) => format!("{k}={v}"),
+        };
+        seen.insert(prop.id().name().replace(' ', "_"), value);
+    }
 }
 
 async fn exchange(
