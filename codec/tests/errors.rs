@@ -1082,10 +1082,19 @@ fn every_error_kind_has_a_test_here() {
         .filter_map(|l| l.split(|c: char| !c.is_alphanumeric()).next())
         .filter(|name| name.chars().next().is_some_and(char::is_uppercase))
         .collect();
-    assert!(variants.len() > 40, "parsed only {} variants", variants.len());
+    assert!(
+        variants.len() > 40,
+        "parsed only {} variants",
+        variants.len()
+    );
     let untested: Vec<_> = variants
         .iter()
-        .filter(|v| !tests.contains(&format!("ErrorKind::{v}")) && !tests.contains(&format!("{v}(")))
+        .filter(|v| {
+            !tests.contains(&format!("ErrorKind::{v}")) && !tests.contains(&format!("{v}("))
+        })
         .collect();
-    assert!(untested.is_empty(), "error kinds without a test: {untested:?}");
+    assert!(
+        untested.is_empty(),
+        "error kinds without a test: {untested:?}"
+    );
 }

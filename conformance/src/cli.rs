@@ -132,13 +132,18 @@ impl From<DecodeVersion> for mqttspec_codec::ProtocolVersion {
 
 /// `mqtt://host:port`, `tcp://host:port` or `host:port` → `host:port`.
 pub fn parse_broker(url: &str) -> Result<String, String> {
-    let rest = url.strip_prefix("mqtt://").or_else(|| url.strip_prefix("tcp://")).unwrap_or(url);
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .unwrap_or(url);
     let rest = rest.trim_end_matches('/');
     if rest.contains("://") {
         return Err(format!("{url}: only mqtt:// (plain TCP) is supported"));
     }
     match rest.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(rest.to_owned()),
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            Ok(rest.to_owned())
+        }
         _ if !rest.is_empty() && !rest.contains(':') => Ok(format!("{rest}:1883")),
         _ => Err(format!("{url}: expected mqtt://host:port")),
     }
@@ -150,8 +155,14 @@ mod tests {
 
     #[test]
     fn broker_urls() {
-        assert_eq!(parse_broker("mqtt://127.0.0.1:1883"), Ok("127.0.0.1:1883".into()));
-        assert_eq!(parse_broker("localhost:18830"), Ok("localhost:18830".into()));
+        assert_eq!(
+            parse_broker("mqtt://127.0.0.1:1883"),
+            Ok("127.0.0.1:1883".into())
+        );
+        assert_eq!(
+            parse_broker("localhost:18830"),
+            Ok("localhost:18830".into())
+        );
         assert_eq!(parse_broker("mqtt://broker"), Ok("broker:1883".into()));
         assert!(parse_broker("mqtts://x:8883").is_err());
         assert!(parse_broker("mqtt://x:port").is_err());

@@ -45,7 +45,10 @@ fn load(dir: Option<&std::path::Path>) -> Result<Catalog, ExitCode> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -113,17 +116,29 @@ fn run(args: RunArgs) -> ExitCode {
         };
         let total: usize = engine::select(&catalog, &config.filters)
             .iter()
-            .map(|s| s.versions.iter().filter(|v| config.versions.contains(v)).count())
+            .map(|s| {
+                s.versions
+                    .iter()
+                    .filter(|v| config.versions.contains(v))
+                    .count()
+            })
             .sum();
-        eprintln!("mqttspec: {total} cases against {} ({})", config.address, config.launcher);
+        eprintln!(
+            "mqttspec: {total} cases against {} ({})",
+            config.address, config.launcher
+        );
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
-        let printer = Arc::new(Printer { bar: bar.clone(), verbose: args.verbose });
+        let printer = Arc::new(Printer {
+            bar: bar.clone(),
+            verbose: args.verbose,
+        });
         let on_case = {
             let printer = printer.clone();
             move |c: &CaseResult| printer.case(c)
@@ -149,7 +164,11 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
         summary(&results, &args);
-        if engine::passed(&results) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        if engine::passed(&results) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
     })
 }
 
@@ -166,7 +185,10 @@ impl Printer {
             c.id,
             c.protocol,
             c.duration_ms,
-            c.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            c.message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
         );
         let show = self.verbose || !matches!(c.outcome, Outcome::Pass | Outcome::Skipped);
         match &self.bar {
@@ -218,9 +240,20 @@ fn list(filters: &[String], dir: Option<&std::path::Path>) -> ExitCode {
     };
     for s in engine::select(&catalog, filters) {
         let versions: Vec<_> = s.versions.iter().map(|v| v.as_str()).collect();
-        let mut ids: Vec<&str> = s.versions.iter().flat_map(|v| s.statements.for_version(*v)).map(String::as_str).collect();
+        let mut ids: Vec<&str> = s
+            .versions
+            .iter()
+            .flat_map(|v| s.statements.for_version(*v))
+            .map(String::as_str)
+            .collect();
         ids.dedup();
-        println!("{:<48} {:<10} {:<40} {}", s.id, versions.join(","), ids.join(","), s.title);
+        println!(
+            "{:<48} {:<10} {:<40} {}",
+            s.id,
+            versions.join(","),
+            ids.join(","),
+            s.title
+        );
     }
     ExitCode::SUCCESS
 }
@@ -245,7 +278,15 @@ fn show(id: &str, dir: Option<&std::path::Path>) -> ExitCode {
     for &v in &s.versions {
         for id in s.statements.for_version(v) {
             if let Some(st) = spec::statement(v.spec(), id) {
-                println!("{} (MQTT {}) §{} {} [{}]\n  {}\n", st.id, st.version, st.section, st.title, st.level.as_str(), st.text);
+                println!(
+                    "{} (MQTT {}) §{} {} [{}]\n  {}\n",
+                    st.id,
+                    st.version,
+                    st.section,
+                    st.title,
+                    st.level.as_str(),
+                    st.text
+                );
             }
         }
     }
@@ -254,7 +295,10 @@ fn show(id: &str, dir: Option<&std::path::Path>) -> ExitCode {
 
 fn broker(listen: std::net::SocketAddr) -> ExitCode {
     runtime().block_on(async move {
-        let config = mqttspec_broker::Config { listen, ..Default::default() };
+        let config = mqttspec_broker::Config {
+            listen,
+            ..Default::default()
+        };
         match mqttspec_broker::start(config).await {
             Ok(b) => {
                 println!("mqttspec reference broker listening on {}", b.local_addr());
@@ -297,7 +341,15 @@ fn show_statement(id: &str) -> ExitCode {
     let mut found = false;
     for s in spec::statements(id) {
         found = true;
-        println!("{} (MQTT {}) §{} {} — {}\n  {}\n", s.id, s.version, s.section, s.title, s.level.as_str(), s.text);
+        println!(
+            "{} (MQTT {}) §{} {} — {}\n  {}\n",
+            s.id,
+            s.version,
+            s.section,
+            s.title,
+            s.level.as_str(),
+            s.text
+        );
     }
     if found {
         ExitCode::SUCCESS

@@ -28,7 +28,9 @@ enum Fault {
 
 async fn serve(listener: TcpListener, fault: Fault) {
     loop {
-        let Ok((socket, _)) = listener.accept().await else { return };
+        let Ok((socket, _)) = listener.accept().await else {
+            return;
+        };
         tokio::spawn(connection(socket, fault));
     }
 }
@@ -62,7 +64,9 @@ async fn connection(mut socket: TcpStream, fault: Fault) {
                 }
             }
             (Fault::Garbage, _) => {
-                let _ = socket.write_all(&[0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01]).await;
+                let _ = socket
+                    .write_all(&[0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01])
+                    .await;
                 continue;
             }
             (Fault::PubAckForQoS2, Packet::Publish(p)) if p.qos.as_u8() > 0 => {
@@ -72,7 +76,11 @@ async fn connection(mut socket: TcpStream, fault: Fault) {
             (Fault::PubAckForQoS2, _) => vec![],
         };
         for p in reply {
-            if socket.write_all(&p.to_bytes(v).expect("encodes")).await.is_err() {
+            if socket
+                .write_all(&p.to_bytes(v).expect("encodes"))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -89,7 +97,9 @@ async fn run_against(fault: Fault, filters: &[&str]) -> (RunResults, Duration) {
     config.case_timeout = Duration::from_secs(8);
     config.run_timeout = Duration::from_secs(20);
     let started = Instant::now();
-    let results = engine::run(&catalog, &config, |_| {}).await.expect("reachable");
+    let results = engine::run(&catalog, &config, |_| {})
+        .await
+        .expect("reachable");
     server.abort();
     (results, started.elapsed())
 }
@@ -101,13 +111,26 @@ async fn puback_for_qos2_fails_the_qos2_flow_with_its_statement() {
     for case in &results.cases {
         assert_eq!(case.outcome, Outcome::Fail, "{case:#?}");
         assert_eq!(case.step, Some(3), "the expect of PUBREC");
-        assert!(case.actual.as_deref().is_some_and(|a| a.starts_with("PUBACK")), "{case:#?}");
+        assert!(
+            case.actual
+                .as_deref()
+                .is_some_and(|a| a.starts_with("PUBACK")),
+            "{case:#?}"
+        );
         assert_eq!(case.failed_statement.as_deref(), Some("MQTT-3.3.4-1"));
-        assert!(case.transcript.iter().any(|t| t.decoded.starts_with("PUBACK")));
+        assert!(
+            case.transcript
+                .iter()
+                .any(|t| t.decoded.starts_with("PUBACK"))
+        );
     }
     // The QoS 1 flow of the same broker is fine: verdicts are per case.
     let (results, _) = run_against(Fault::PubAckForQoS2, &["publish/qos1/puback"]).await;
-    assert!(results.cases.iter().all(|c| c.outcome == Outcome::Pass), "{:#?}", results.cases);
+    assert!(
+        results.cases.iter().all(|c| c.outcome == Outcome::Pass),
+        "{:#?}",
+        results.cases
+    );
 }
 
 #[tokio::test]
@@ -116,7 +139,12 @@ async fn a_silent_broker_times_out_every_case_within_the_bound() {
     assert_eq!(results.cases.len(), 4);
     for case in &results.cases {
         assert_eq!(case.outcome, Outcome::Timeout, "{case:#?}");
-        assert!(case.message.as_deref().is_some_and(|m| m.contains("nothing arrived")), "{case:#?}");
+        assert!(
+            case.message
+                .as_deref()
+                .is_some_and(|m| m.contains("nothing arrived")),
+            "{case:#?}"
+        );
     }
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert!(!engine::passed(&results));
@@ -127,7 +155,12 @@ async fn a_broker_closing_after_connack_fails_with_the_close_reported() {
     let (results, _) = run_against(Fault::CloseAfterConnAck, &["ping/pingreq-gets-pingresp"]).await;
     for case in &results.cases {
         assert_eq!(case.outcome, Outcome::Fail, "{case:#?}");
-        assert!(case.message.as_deref().is_some_and(|m| m.contains("closed by the broker")), "{case:#?}");
+        assert!(
+            case.message
+                .as_deref()
+                .is_some_and(|m| m.contains("closed by the broker")),
+            "{case:#?}"
+        );
         assert_eq!(case.statements[0].id, "MQTT-3.12.4-1");
     }
 }
@@ -146,8 +179,17 @@ async fn a_malformed_packet_from_the_broker_fails_with_the_rule_it_breaks() {
     let (results, _) = run_against(Fault::Garbage, &["ping/pingreq-gets-pingresp"]).await;
     for case in &results.cases {
         assert_eq!(case.outcome, Outcome::Fail, "{case:#?}");
-        assert_eq!(case.failed_statement.as_deref(), Some("MQTT-3.3.1-4"), "{case:#?}");
-        assert!(case.message.as_deref().is_some_and(|m| m.contains("malformed packet")), "{case:#?}");
+        assert_eq!(
+            case.failed_statement.as_deref(),
+            Some("MQTT-3.3.1-4"),
+            "{case:#?}"
+        );
+        assert!(
+            case.message
+                .as_deref()
+                .is_some_and(|m| m.contains("malformed packet")),
+            "{case:#?}"
+        );
     }
 }
 
@@ -158,6 +200,8 @@ async fn an_unreachable_broker_is_a_run_error() {
     let addr = listener.local_addr().expect("addr").to_string();
     drop(listener);
     let catalog = mqttspec::builtin::catalog().expect("loads");
-    let err = engine::run(&catalog, &RunConfig::new(addr), |_| {}).await.unwrap_err();
+    let err = engine::run(&catalog, &RunConfig::new(addr), |_| {})
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("unreachable"), "{err}");
 }

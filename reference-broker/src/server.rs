@@ -37,6 +37,8 @@ impl Shared {
 
     /// Wakes the tasks of every connection the last core call gave something to send.
     fn wake(&self, broker: &mut Broker) {
+        // Deadlines may have changed (a delayed will, a session expiry): re-arm the timer.
+        self.timer.notify_one();
         let dirty = broker.take_dirty();
         if dirty.is_empty() {
             return;
@@ -47,7 +49,6 @@ impl Shared {
                 w.notify_one();
             }
         }
-        self.timer.notify_one();
     }
 }
 

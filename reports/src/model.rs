@@ -58,7 +58,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(cases: &[CaseResult]) -> Summary {
-        let mut s = Summary { total: cases.len(), ..Summary::default() };
+        let mut s = Summary {
+            total: cases.len(),
+            ..Summary::default()
+        };
         for case in cases {
             match case.outcome {
                 Outcome::Pass => s.pass += 1,

@@ -8,8 +8,8 @@ use mqttspec_codec::{Disconnect, Packet, ReasonCode, render};
 use mqttspec_report::{CaseResult, Outcome, StatementCitation};
 use serde_yaml::{Mapping, Value};
 
-use super::client::{Client, Incoming, Transcript};
 use super::RunConfig;
+use super::client::{Client, Incoming, Transcript};
 use crate::scenario::packet::{ConnectSpec, Resolve, encode, properties};
 use crate::scenario::pattern::{Matcher, Vars, View, kind, view};
 use crate::scenario::{ConnectStep, ExpectClosedStep, ExpectStep, Level, Scenario, Step, Version};
@@ -28,19 +28,36 @@ struct Stop {
 
 impl Stop {
     fn fail(message: impl Into<String>) -> Stop {
-        Stop { outcome: Outcome::Fail, message: message.into(), expected: None, actual: None, statement: None }
+        Stop {
+            outcome: Outcome::Fail,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            statement: None,
+        }
     }
 
     fn error(message: impl Into<String>) -> Stop {
-        Stop { outcome: Outcome::Error, ..Stop::fail(message) }
+        Stop {
+            outcome: Outcome::Error,
+            ..Stop::fail(message)
+        }
     }
 
     fn timeout(message: impl Into<String>, expected: String) -> Stop {
-        Stop { outcome: Outcome::Timeout, expected: Some(expected), ..Stop::fail(message) }
+        Stop {
+            outcome: Outcome::Timeout,
+            expected: Some(expected),
+            ..Stop::fail(message)
+        }
     }
 
     fn mismatch(expected: String, actual: String, message: String) -> Stop {
-        Stop { expected: Some(expected), actual: Some(actual), ..Stop::fail(message) }
+        Stop {
+            expected: Some(expected),
+            actual: Some(actual),
+            ..Stop::fail(message)
+        }
     }
 }
 
@@ -63,7 +80,9 @@ impl Resolve for Context {
     fn interpolate(&self, text: &str) -> String {
         let mut out = text.replace("{prefix}", &self.prefix);
         while let Some(start) = out.find("{client_id:") {
-            let Some(len) = out[start..].find('}') else { break };
+            let Some(len) = out[start..].find('}') else {
+                break;
+            };
             let name = out[start + 11..start + len].to_owned();
             out.replace_range(start..=start + len, &self.client_id(&name));
         }
@@ -101,7 +120,10 @@ pub async fn run(setup: CaseSetup<'_>) -> CaseResult {
     .unwrap_or_else(|_| {
         Err(Stop {
             outcome: Outcome::Timeout,
-            message: format!("the case did not finish within {:?}", setup.config.case_timeout),
+            message: format!(
+                "the case did not finish within {:?}",
+                setup.config.case_timeout
+            ),
             ..Stop::fail("")
         })
     });
@@ -109,7 +131,10 @@ pub async fn run(setup: CaseSetup<'_>) -> CaseResult {
         .statements
         .for_version(setup.version)
         .iter()
-        .map(|id| StatementCitation { id: id.clone(), spec: setup.version.spec().as_str().to_owned() })
+        .map(|id| StatementCitation {
+            id: id.clone(),
+            spec: setup.version.spec().as_str().to_owned(),
+        })
         .collect();
     let mut result = CaseResult {
         id: s.id.clone(),
@@ -144,7 +169,11 @@ pub async fn run(setup: CaseSetup<'_>) -> CaseResult {
     result
 }
 
-async fn run_steps(setup: &CaseSetup<'_>, transcript: &Transcript, step_reached: &mut Option<usize>) -> Result<(), Stop> {
+async fn run_steps(
+    setup: &CaseSetup<'_>,
+    transcript: &Transcript,
+    step_reached: &mut Option<usize>,
+) -> Result<(), Stop> {
     let v = setup.version;
     let mut ctx = Context {
         prefix: format!("mqttspec/{:06x}/{}", setup.run_id, setup.index),
@@ -168,8 +197,13 @@ async fn run_steps(setup: &CaseSetup<'_>, transcript: &Transcript, step_reached:
     Ok(())
 }
 
-fn client<'a>(clients: &'a mut HashMap<String, Client>, name: &str) -> Result<&'a mut Client, Stop> {
-    clients.get_mut(name).ok_or_else(|| Stop::error(format!("client `{name}` is not connected (scenario error)")))
+fn client<'a>(
+    clients: &'a mut HashMap<String, Client>,
+    name: &str,
+) -> Result<&'a mut Client, Stop> {
+    clients
+        .get_mut(name)
+        .ok_or_else(|| Stop::error(format!("client `{name}` is not connected (scenario error)")))
 }
 
 async fn run_step(
@@ -183,7 +217,9 @@ async fn run_step(
     match step {
         Step::Connect(c) => connect(setup, c, ctx, clients, transcript).await,
         Step::Send(send) => {
-            let bytes = send.bytes(ctx, v).map_err(|e| Stop::error(format!("cannot build the packet: {e}")))?;
+            let bytes = send
+                .bytes(ctx, v)
+                .map_err(|e| Stop::error(format!("cannot build the packet: {e}")))?;
             let c = client(clients, &send.client)?;
             let repeat = send.repeat.unwrap_or(1);
             c.send(&bytes).await.map_err(Stop::error)?;
@@ -194,7 +230,10 @@ async fn run_step(
                 }
             }
             if repeat > 1 {
-                transcript.event(&send.client, format!("sent the packet above {repeat} times"));
+                transcript.event(
+                    &send.client,
+                    format!("sent the packet above {repeat} times"),
+                );
             }
             Ok(())
         }
@@ -207,9 +246,16 @@ async fn run_step(
                 Some(Incoming::Packet(p)) => Err(Stop::mismatch(
                     format!("nothing for {} ms", e.for_ms),
                     render::packet(&p),
-                    format!("expected no packet for {} ms, got {}", e.for_ms, kind(&p).to_uppercase()),
+                    format!(
+                        "expected no packet for {} ms, got {}",
+                        e.for_ms,
+                        kind(&p).to_uppercase()
+                    ),
                 )),
-                Some(other) => Err(incoming_stop(other, &format!("nothing for {} ms", e.for_ms))),
+                Some(other) => Err(incoming_stop(
+                    other,
+                    &format!("nothing for {} ms", e.for_ms),
+                )),
             }
         }
         Step::Wait(w) => {
@@ -217,7 +263,9 @@ async fn run_step(
             Ok(())
         }
         Step::Disconnect(d) => {
-            let mut c = clients.remove(&d.client).ok_or_else(|| Stop::error(format!("client `{}` is not connected", d.client)))?;
+            let mut c = clients
+                .remove(&d.client)
+                .ok_or_else(|| Stop::error(format!("client `{}` is not connected", d.client)))?;
             let packet = Packet::Disconnect(Disconnect {
                 reason_code: ReasonCode(d.reason_code.unwrap_or(0)),
                 properties: properties(&d.properties, ctx).map_err(Stop::error)?,
@@ -228,7 +276,9 @@ async fn run_step(
             Ok(())
         }
         Step::Drop(d) => {
-            let c = clients.remove(&d.client).ok_or_else(|| Stop::error(format!("client `{}` is not connected", d.client)))?;
+            let c = clients
+                .remove(&d.client)
+                .ok_or_else(|| Stop::error(format!("client `{}` is not connected", d.client)))?;
             c.drop_connection().await;
             Ok(())
         }
@@ -248,33 +298,59 @@ async fn connect(
         clean_start: c.clean_start,
         keep_alive: c.keep_alive,
         username: c.username.clone().or_else(|| setup.config.username.clone()),
-        password: c.password.clone().or_else(|| setup.config.password.clone().map(|p| crate::scenario::Bin(p.into_bytes()))),
+        password: c.password.clone().or_else(|| {
+            setup
+                .config
+                .password
+                .clone()
+                .map(|p| crate::scenario::Bin(p.into_bytes()))
+        }),
         will: c.will.clone(),
         properties: c.properties.clone(),
         protocol: c.protocol,
     };
-    let connect = spec.build(ctx, v, &ctx.client_id(&c.client)).map_err(Stop::error)?;
+    let connect = spec
+        .build(ctx, v, &ctx.client_id(&c.client))
+        .map_err(Stop::error)?;
     let wire_version = connect.protocol;
-    let bytes = encode(&Packet::Connect(connect), wire_version, &c.tamper, ctx).map_err(Stop::error)?;
+    let bytes =
+        encode(&Packet::Connect(connect), wire_version, &c.tamper, ctx).map_err(Stop::error)?;
     // A client of the same name is replaced (its connection dropped).
     if let Some(old) = clients.remove(&c.client) {
         old.drop_connection().await;
     }
-    let mut client = Client::connect(&c.client, &setup.config.address, wire_version, transcript, DEFAULT_WITHIN)
-        .await
-        .map_err(Stop::error)?;
+    let mut client = Client::connect(
+        &c.client,
+        &setup.config.address,
+        wire_version,
+        transcript,
+        DEFAULT_WITHIN,
+    )
+    .await
+    .map_err(Stop::error)?;
     if c.open_only {
         clients.insert(c.client.clone(), client);
         return Ok(());
     }
-    client.send(&Bytes::from(bytes)).await.map_err(Stop::error)?;
+    client
+        .send(&Bytes::from(bytes))
+        .await
+        .map_err(Stop::error)?;
     clients.insert(c.client.clone(), client);
     let wanted = match &c.expect {
         Some(Value::String(s)) if s == "none" => return Ok(()),
         Some(Value::Mapping(m)) => m.clone(),
-        Some(other) => return Err(Stop::error(format!("connect.expect: `none` or a pattern, not {other:?}"))),
+        Some(other) => {
+            return Err(Stop::error(format!(
+                "connect.expect: `none` or a pattern, not {other:?}"
+            )));
+        }
         None => {
-            let code = if wire_version.is_v5() { "reason_code" } else { "return_code" };
+            let code = if wire_version.is_v5() {
+                "reason_code"
+            } else {
+                "return_code"
+            };
             let mut fields = Mapping::new();
             fields.insert(code.into(), 0.into());
             let mut m = Mapping::new();
@@ -306,39 +382,70 @@ async fn connect(
 fn describe(alternatives: &[Mapping]) -> String {
     alternatives
         .iter()
-        .map(|m| serde_yaml::to_string(m).unwrap_or_default().trim().replace('\n', " "))
+        .map(|m| {
+            serde_yaml::to_string(m)
+                .unwrap_or_default()
+                .trim()
+                .replace('\n', " ")
+        })
         .collect::<Vec<_>>()
         .join(" | ")
 }
 
 fn incoming_stop(incoming: Incoming, expected: &str) -> Stop {
     match incoming {
-        Incoming::Packet(p) => Stop::mismatch(expected.to_owned(), render::packet(&p), format!("unexpected {}", kind(&p).to_uppercase())),
+        Incoming::Packet(p) => Stop::mismatch(
+            expected.to_owned(),
+            render::packet(&p),
+            format!("unexpected {}", kind(&p).to_uppercase()),
+        ),
         Incoming::Malformed(e) => Stop {
             statement: e.statement_id().map(str::to_owned),
-            ..Stop::mismatch(expected.to_owned(), format!("undecodable bytes: {e}"), format!("the broker sent a malformed packet: {e}"))
+            ..Stop::mismatch(
+                expected.to_owned(),
+                format!("undecodable bytes: {e}"),
+                format!("the broker sent a malformed packet: {e}"),
+            )
         },
-        Incoming::Closed(why) => Stop::mismatch(expected.to_owned(), why.clone(), format!("connection {why}")),
-        Incoming::Flood => Stop::fail(format!("the broker flooded the connection (expected {expected})")),
+        Incoming::Closed(why) => Stop::mismatch(
+            expected.to_owned(),
+            why.clone(),
+            format!("connection {why}"),
+        ),
+        Incoming::Flood => Stop::fail(format!(
+            "the broker flooded the connection (expected {expected})"
+        )),
     }
 }
 
-async fn expect(e: &ExpectStep, ctx: &mut Context, clients: &mut HashMap<String, Client>) -> Result<(), Stop> {
+async fn expect(
+    e: &ExpectStep,
+    ctx: &mut Context,
+    clients: &mut HashMap<String, Client>,
+) -> Result<(), Stop> {
     let alternatives = e.alternatives();
     let expected = describe(&alternatives);
     let within = e.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
     let c = client(clients, &e.client)?;
     let version = c.version;
     let Some(incoming) = c.next(within).await else {
-        return Err(Stop::timeout(format!("nothing arrived within {} ms", within.as_millis()), expected));
+        return Err(Stop::timeout(
+            format!("nothing arrived within {} ms", within.as_millis()),
+            expected,
+        ));
     };
     let interpolate = |s: &str| ctx.interpolate(s);
     let mut vars = ctx.vars.clone();
     let mut reasons = Vec::new();
     let accepted = {
-        let mut matcher = Matcher { vars: &mut vars, interpolate: &interpolate };
+        let mut matcher = Matcher {
+            vars: &mut vars,
+            interpolate: &interpolate,
+        };
         alternatives.iter().any(|alt| {
-            let Some((k, pattern)) = alt.iter().next() else { return false };
+            let Some((k, pattern)) = alt.iter().next() else {
+                return false;
+            };
             let k = k.as_str().unwrap_or_default();
             match (&incoming, k) {
                 (Incoming::Closed(_), "closed") => true,
@@ -374,7 +481,10 @@ async fn expect(e: &ExpectStep, ctx: &mut Context, clients: &mut HashMap<String,
 
 /// The connection must close; 5.0 lets a DISCONNECT (or, for a CONNECT, a CONNACK) with
 /// an allowed reason code come first (§4.13).
-async fn expect_closed(e: &ExpectClosedStep, clients: &mut HashMap<String, Client>) -> Result<(), Stop> {
+async fn expect_closed(
+    e: &ExpectClosedStep,
+    clients: &mut HashMap<String, Client>,
+) -> Result<(), Stop> {
     let within = e.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
     let deadline = tokio::time::Instant::now() + within;
     let c = client(clients, &e.client)?;
@@ -386,20 +496,40 @@ async fn expect_closed(e: &ExpectClosedStep, clients: &mut HashMap<String, Clien
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let Some(incoming) = c.next(left).await else {
-            return Err(Stop::mismatch(expected, "the connection stayed open".into(), format!("the broker did not close the connection within {} ms", within.as_millis())));
+            return Err(Stop::mismatch(
+                expected,
+                "the connection stayed open".into(),
+                format!(
+                    "the broker did not close the connection within {} ms",
+                    within.as_millis()
+                ),
+            ));
         };
         match incoming {
             Incoming::Closed(_) => {
                 clients.remove(&e.client);
                 return Ok(());
             }
-            Incoming::Packet(Packet::Disconnect(d)) if e.disconnect.as_ref().is_none_or(|codes| codes.contains(&d.reason_code.0)) => {}
-            Incoming::Packet(Packet::ConnAck(a)) if e.connack.as_ref().is_some_and(|codes| codes.contains(&a.reason_code.0) || a.reason_code.to_v3_connack().is_some_and(|c| codes.contains(&c))) => {}
+            Incoming::Packet(Packet::Disconnect(d))
+                if e.disconnect
+                    .as_ref()
+                    .is_none_or(|codes| codes.contains(&d.reason_code.0)) => {}
+            Incoming::Packet(Packet::ConnAck(a))
+                if e.connack.as_ref().is_some_and(|codes| {
+                    codes.contains(&a.reason_code.0)
+                        || a.reason_code
+                            .to_v3_connack()
+                            .is_some_and(|c| codes.contains(&c))
+                }) => {}
             other => return Err(incoming_stop(other, &expected)),
         }
     }
 }
 
 fn hex_list(codes: &[u8]) -> String {
-    codes.iter().map(|c| format!("{c:#04x}")).collect::<Vec<_>>().join(", ")
+    codes
+        .iter()
+        .map(|c| format!("{c:#04x}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

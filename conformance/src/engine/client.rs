@@ -42,7 +42,10 @@ pub struct Transcript {
 
 impl Transcript {
     pub fn new() -> Self {
-        Transcript { start: Instant::now(), entries: Arc::new(Mutex::new(Vec::new())) }
+        Transcript {
+            start: Instant::now(),
+            entries: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     pub fn record(&self, client: &str, direction: Direction, bytes: &[u8], decoded: String) {
@@ -50,7 +53,14 @@ impl Transcript {
     }
 
     /// Records a packet of `total` bytes of which `bytes` is (at least) the start.
-    fn record_prefix(&self, client: &str, direction: Direction, bytes: &[u8], total: usize, decoded: String) {
+    fn record_prefix(
+        &self,
+        client: &str,
+        direction: Direction,
+        bytes: &[u8],
+        total: usize,
+        decoded: String,
+    ) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= TRANSCRIPT_LIMIT {
             return;
@@ -104,19 +114,40 @@ impl Client {
         transcript.event(name, format!("connected to {addr}"));
         let (read, writer) = socket.into_split();
         let (tx, incoming) = mpsc::channel(FLOOD_LIMIT);
-        let reader = tokio::spawn(read_loop(read, tx, name.to_owned(), version, transcript.clone()));
-        Ok(Client { name: name.to_owned(), version, writer, incoming, reader, transcript: transcript.clone(), closed: false })
+        let reader = tokio::spawn(read_loop(
+            read,
+            tx,
+            name.to_owned(),
+            version,
+            transcript.clone(),
+        ));
+        Ok(Client {
+            name: name.to_owned(),
+            version,
+            writer,
+            incoming,
+            reader,
+            transcript: transcript.clone(),
+            closed: false,
+        })
     }
 
     pub async fn send(&mut self, bytes: &Bytes) -> Result<(), String> {
         let decoded = render::bytes(bytes, self.version);
-        self.transcript.record(&self.name, Direction::Sent, bytes, decoded);
-        self.writer.write_all(bytes).await.map_err(|e| format!("write failed: {e}"))
+        self.transcript
+            .record(&self.name, Direction::Sent, bytes, decoded);
+        self.writer
+            .write_all(bytes)
+            .await
+            .map_err(|e| format!("write failed: {e}"))
     }
 
     /// Sends without recording each copy (repeated sends record one line).
     pub async fn send_quiet(&mut self, bytes: &Bytes) -> Result<(), String> {
-        self.writer.write_all(bytes).await.map_err(|e| format!("write failed: {e}"))
+        self.writer
+            .write_all(bytes)
+            .await
+            .map_err(|e| format!("write failed: {e}"))
     }
 
     /// The next thing that arrives, or `None` after `within`.
@@ -141,7 +172,8 @@ impl Client {
 
     /// Closes our side without DISCONNECT.
     pub async fn drop_connection(mut self) {
-        self.transcript.event(&self.name, "dropped by the client (no DISCONNECT)");
+        self.transcript
+            .event(&self.name, "dropped by the client (no DISCONNECT)");
         let _ = self.writer.shutdown().await;
         self.reader.abort();
     }
@@ -178,16 +210,30 @@ async fn read_loop(
             let head = buf.get(..len.min(HEX_LIMIT)).unwrap_or_default().to_vec();
             match decoder.decode(&mut buf) {
                 Ok(Some(packet)) => {
-                    transcript.record_prefix(&name, Direction::Received, &head, len, render::packet(&packet));
+                    transcript.record_prefix(
+                        &name,
+                        Direction::Received,
+                        &head,
+                        len,
+                        render::packet(&packet),
+                    );
                     if tx.try_send(Incoming::Packet(packet)).is_err() {
-                        transcript.event(&name, format!("more than {FLOOD_LIMIT} unread packets: flood"));
+                        transcript.event(
+                            &name,
+                            format!("more than {FLOOD_LIMIT} unread packets: flood"),
+                        );
                         let _ = tx.send(Incoming::Flood).await;
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    transcript.record(&name, Direction::Received, &buf, format!("undecodable: {e}"));
+                    transcript.record(
+                        &name,
+                        Direction::Received,
+                        &buf,
+                        format!("undecodable: {e}"),
+                    );
                     let _ = tx.send(Incoming::Malformed(e)).await;
                     return;
                 }
@@ -196,16 +242,25 @@ async fn read_loop(
         match read.read_buf(&mut buf).await {
             Ok(0) => {
                 if !buf.is_empty() {
-                    transcript.record(&name, Direction::Received, &buf, "incomplete packet at close".into());
+                    transcript.record(
+                        &name,
+                        Direction::Received,
+                        &buf,
+                        "incomplete packet at close".into(),
+                    );
                 }
                 transcript.event(&name, "closed by the broker");
-                let _ = tx.send(Incoming::Closed("closed by the broker".into())).await;
+                let _ = tx
+                    .send(Incoming::Closed("closed by the broker".into()))
+                    .await;
                 return;
             }
             Ok(_) => {}
             Err(e) => {
                 transcript.event(&name, format!("connection error: {e}"));
-                let _ = tx.send(Incoming::Closed(format!("connection error: {e}"))).await;
+                let _ = tx
+                    .send(Incoming::Closed(format!("connection error: {e}")))
+                    .await;
                 return;
             }
         }

@@ -76,7 +76,10 @@ pub fn select<'a>(catalog: &'a Catalog, filters: &[String]) -> Vec<&'a Scenario>
         .iter()
         .filter(|s| {
             filters.is_empty()
-                || filters.iter().any(|f| glob_match(f, &s.id) || glob_match(&format!("{}/*", f.trim_end_matches('/')), &s.id))
+                || filters.iter().any(|f| {
+                    glob_match(f, &s.id)
+                        || glob_match(&format!("{}/*", f.trim_end_matches('/')), &s.id)
+                })
         })
         .collect()
 }
@@ -125,12 +128,26 @@ pub async fn run(
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (index, (scenario, version)) in cases.into_iter().enumerate() {
-        let (config, caps, on_case, semaphore) = (config.clone(), caps.clone(), on_case.clone(), semaphore.clone());
+        let (config, caps, on_case, semaphore) = (
+            config.clone(),
+            caps.clone(),
+            on_case.clone(),
+            semaphore.clone(),
+        );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let result = match missing_capability(&scenario, version, &caps, &config) {
                 Some(why) => skipped(&scenario, version, why),
-                None => case::run(case::CaseSetup { scenario: &scenario, version, index, run_id, config: &config }).await,
+                None => {
+                    case::run(case::CaseSetup {
+                        scenario: &scenario,
+                        version,
+                        index,
+                        run_id,
+                        config: &config,
+                    })
+                    .await
+                }
             };
             on_case(&result);
             (index, result)
@@ -168,10 +185,15 @@ pub async fn run(
             transcript: Vec::new(),
         }));
     }
-    cases.sort_by(|a, b| (a.id.as_str(), a.protocol.as_str()).cmp(&(b.id.as_str(), b.protocol.as_str())));
+    cases.sort_by(|a, b| {
+        (a.id.as_str(), a.protocol.as_str()).cmp(&(b.id.as_str(), b.protocol.as_str()))
+    });
     Ok(RunResults {
         schema_version: mqttspec_report::model::SCHEMA_VERSION,
-        tool: ToolInfo { name: "mqttspec".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: ToolInfo {
+            name: "mqttspec".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         broker: BrokerInfo {
             address: config.address.clone(),
             launcher: config.launcher.clone(),
@@ -185,12 +207,20 @@ pub async fn run(
     })
 }
 
-fn missing_capability(s: &Scenario, v: Version, caps: &Capabilities, config: &RunConfig) -> Option<String> {
+fn missing_capability(
+    s: &Scenario,
+    v: Version,
+    caps: &Capabilities,
+    config: &RunConfig,
+) -> Option<String> {
     s.requires.iter().find_map(|c| {
         if config.lacks.contains(c) {
             Some(format!("declared missing: {}", c.name()))
         } else if !caps.has(v, *c) {
-            Some(format!("the broker does not offer {} (CONNACK under {v})", c.name()))
+            Some(format!(
+                "the broker does not offer {} (CONNACK under {v})",
+                c.name()
+            ))
         } else {
             None
         }
@@ -207,7 +237,10 @@ fn skipped(s: &Scenario, v: Version, why: String) -> CaseResult {
             .statements
             .for_version(v)
             .iter()
-            .map(|id| mqttspec_report::StatementCitation { id: id.clone(), spec: v.spec().as_str().into() })
+            .map(|id| mqttspec_report::StatementCitation {
+                id: id.clone(),
+                spec: v.spec().as_str().into(),
+            })
             .collect(),
         tags: s.tags.clone(),
         outcome: Outcome::Skipped,
@@ -240,12 +273,18 @@ pub fn tally(results: &RunResults) -> BTreeMap<(String, Outcome), usize> {
 }
 
 fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 /// The current UTC time as RFC 3339 (`2026-11-22T03:04:05Z`).
 pub fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil from days (Howard Hinnant's algorithm).
@@ -258,7 +297,12 @@ pub fn rfc3339_now() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

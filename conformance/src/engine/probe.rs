@@ -8,8 +8,8 @@ use bytes::Bytes;
 use mqttspec_codec::properties::PropertyValue;
 use mqttspec_codec::{Connect, MqttString, Packet, Properties};
 
-use super::client::{Client, Incoming, Transcript};
 use super::RunConfig;
+use super::client::{Client, Incoming, Transcript};
 use crate::scenario::{Capability, Version};
 
 #[derive(Clone, Debug, Default)]
@@ -26,7 +26,10 @@ impl Capabilities {
     }
 
     pub fn report(&self) -> BTreeMap<String, BTreeMap<String, String>> {
-        self.seen.iter().map(|(v, m)| (v.as_str().to_owned(), m.clone())).collect()
+        self.seen
+            .iter()
+            .map(|(v, m)| (v.as_str().to_owned(), m.clone()))
+            .collect()
     }
 }
 
@@ -38,10 +41,16 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
     let transcript = Transcript::new();
     let timeout = Duration::from_secs(3);
     // TCP reachability first: the only failure that stops a run.
-    Client::connect("probe", &config.address, mqttspec_codec::ProtocolVersion::V3_1_1, &transcript, timeout)
-        .await?
-        .close()
-        .await;
+    Client::connect(
+        "probe",
+        &config.address,
+        mqttspec_codec::ProtocolVersion::V3_1_1,
+        &transcript,
+        timeout,
+    )
+    .await?
+    .close()
+    .await;
     for &v in &config.versions {
         let connect = |client_id: &str| Connect {
             protocol: v.protocol(),
@@ -51,7 +60,10 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
             client_id: MqttString::from(client_id),
             will: None,
             username: config.username.as_deref().map(MqttString::from),
-            password: config.password.as_ref().map(|p| Bytes::from(p.clone().into_bytes())),
+            password: config
+                .password
+                .as_ref()
+                .map(|p| Bytes::from(p.clone().into_bytes())),
         };
         let mut offered: BTreeSet<Capability> = Capability::ALL.into_iter().collect();
         offered.remove(&Capability::EmptyClientId);
@@ -62,13 +74,20 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
             offered.remove(&Capability::TopicAlias);
         }
         let mut seen = BTreeMap::new();
-        let id = format!("msprobe{}{}", std::process::id() % 100_000, v.protocol().level());
+        let id = format!(
+            "msprobe{}{}",
+            std::process::id() % 100_000,
+            v.protocol().level()
+        );
         match exchange(config, v, connect(&id), &transcript, timeout).await {
             Err(e) => {
                 seen.insert("connack".to_owned(), format!("none: {e}"));
             }
             Ok(connack) => {
-                seen.insert("connack".to_owned(), mqttspec_codec::render::packet(&Packet::ConnAck(connack.clone())));
+                seen.insert(
+                    "connack".to_owned(),
+                    mqttspec_codec::render::packet(&Packet::ConnAck(connack.clone())),
+                );
                 if v == Version::V5 {
                     read_v5_capabilities(&connack.properties, &mut offered, &mut seen);
                 }
@@ -80,7 +99,14 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
                 }
             }
         }
-        seen.insert("capabilities".into(), offered.iter().map(|c| c.name()).collect::<Vec<_>>().join(","));
+        seen.insert(
+            "capabilities".into(),
+            offered
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         caps.offered.insert(v, offered);
         caps.seen.insert(v, seen);
     }
@@ -88,7 +114,11 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
 }
 
 /// 5.0 CONNACK properties that say what the server lacks (§3.2.2.3).
-fn read_v5_capabilities(p: &Properties, offered: &mut BTreeSet<Capability>, seen: &mut BTreeMap<String, String>) {
+fn read_v5_capabilities(
+    p: &Properties,
+    offered: &mut BTreeSet<Capability>,
+    seen: &mut BTreeMap<String, String>,
+) {
     let max_qos = p.maximum_qos().unwrap_or(2);
     if max_qos < 1 {
         offered.remove(&Capability::Qos1);
@@ -115,7 +145,9 @@ fn read_v5_capabilities(p: &Properties, offered: &mut BTreeSet<Capability>, seen
         let value = match prop.value() {
             PropertyValue::Byte(v) => v.to_string(),
             PropertyValue::TwoByteInteger(v) => v.to_string(),
-            PropertyValue::FourByteInteger(v) | PropertyValue::VariableByteInteger(v) => v.to_string(),
+            PropertyValue::FourByteInteger(v) | PropertyValue::VariableByteInteger(v) => {
+                v.to_string()
+            }
             PropertyValue::Utf8String(s) => s.to_string(),
             PropertyValue::BinaryData(b) => mqttspec_codec::render::hex(b),
             PropertyValue::Utf8StringPair(k, v) => format!("{k}={v}"),
@@ -131,8 +163,11 @@ async fn exchange(
     transcript: &Transcript,
     timeout: Duration,
 ) -> Result<mqttspec_codec::ConnAck, String> {
-    let mut client = Client::connect("probe", &config.address, v.protocol(), transcript, timeout).await?;
-    let bytes = Packet::Connect(connect).to_bytes(v.protocol()).map_err(|e| e.to_string())?;
+    let mut client =
+        Client::connect("probe", &config.address, v.protocol(), transcript, timeout).await?;
+    let bytes = Packet::Connect(connect)
+        .to_bytes(v.protocol())
+        .map_err(|e| e.to_string())?;
     client.send(&bytes).await?;
     let result = match client.next(timeout).await {
         Some(Incoming::Packet(Packet::ConnAck(c))) => Ok(c),

@@ -39,7 +39,9 @@ pub struct Catalog {
 
 impl Catalog {
     /// Builds a catalog from (file name, YAML text) pairs.
-    pub fn from_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, Vec<LoadError>> {
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Catalog, Vec<LoadError>> {
         let mut scenarios = Vec::new();
         let mut errors = Vec::new();
         for (file, text) in sources {
@@ -51,7 +53,12 @@ impl Catalog {
         let mut seen = HashSet::new();
         for s in &scenarios {
             if !seen.insert(s.id.clone()) {
-                errors.push(LoadError { file: s.source.clone(), line: None, column: None, message: format!("duplicate scenario id `{}`", s.id) });
+                errors.push(LoadError {
+                    file: s.source.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("duplicate scenario id `{}`", s.id),
+                });
             }
         }
         if !errors.is_empty() {
@@ -70,7 +77,12 @@ impl Catalog {
 pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<LoadError>> {
     let mut files = Vec::new();
     collect(dir, &mut files).map_err(|e| {
-        vec![LoadError { file: dir.display().to_string(), line: None, column: None, message: e.to_string() }]
+        vec![LoadError {
+            file: dir.display().to_string(),
+            line: None,
+            column: None,
+            message: e.to_string(),
+        }]
     })?;
     files.sort();
     let mut sources = Vec::new();
@@ -78,7 +90,12 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<LoadError>> {
     for f in files {
         match std::fs::read_to_string(&f) {
             Ok(text) => sources.push((f.display().to_string(), text)),
-            Err(e) => errors.push(LoadError { file: f.display().to_string(), line: None, column: None, message: e.to_string() }),
+            Err(e) => errors.push(LoadError {
+                file: f.display().to_string(),
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
         }
     }
     if !errors.is_empty() {
@@ -103,18 +120,36 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()>
 pub fn load_str(file: &str, text: &str) -> Result<Scenario, LoadError> {
     let mut scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
         let loc = e.location();
-        LoadError { file: file.to_owned(), line: loc.as_ref().map(|l| l.line()), column: loc.as_ref().map(|l| l.column()), message: e.to_string() }
+        LoadError {
+            file: file.to_owned(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            message: e.to_string(),
+        }
     })?;
     scenario.source = file.to_owned();
-    check(&scenario).map_err(|message| LoadError { file: file.to_owned(), line: None, column: None, message })?;
+    check(&scenario).map_err(|message| LoadError {
+        file: file.to_owned(),
+        line: None,
+        column: None,
+        message,
+    })?;
     Ok(scenario)
 }
 
 fn check(s: &Scenario) -> Result<(), String> {
     let id_ok = !s.id.is_empty()
-        && s.id.split('/').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+        && s.id.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
     if !id_ok {
-        return Err(format!("id `{}`: use path segments of letters, digits, `-`, `_` and `.`", s.id));
+        return Err(format!(
+            "id `{}`: use path segments of letters, digits, `-`, `_` and `.`",
+            s.id
+        ));
     }
     if s.versions.is_empty() {
         return Err("versions: name at least one of 3.1.1 and 5.0".into());
@@ -146,17 +181,24 @@ fn check(s: &Scenario) -> Result<(), String> {
         if let Some(only) = step.only()
             && only.iter().any(|v| !s.versions.contains(v))
         {
-            return Err(at("`only` names a version the scenario does not apply to".into()));
+            return Err(at(
+                "`only` names a version the scenario does not apply to".into()
+            ));
         }
         if let Some(id) = step.statement()
-            && !s.versions.iter().any(|v| spec::statement(v.spec(), id).is_some())
+            && !s
+                .versions
+                .iter()
+                .any(|v| spec::statement(v.spec(), id).is_some())
         {
             return Err(at(format!("statement {id} is not in the spec")));
         }
         match step {
             Step::Send(send) => {
                 if send.forms() != 1 {
-                    return Err(at("give exactly one packet (publish, subscribe, …) or `hex`".into()));
+                    return Err(at(
+                        "give exactly one packet (publish, subscribe, …) or `hex`".into(),
+                    ));
                 }
                 if send.repeat.is_some_and(|n| n == 0 || n > 100_000) {
                     return Err(at("repeat must be 1..=100000".into()));
@@ -189,7 +231,9 @@ fn check(s: &Scenario) -> Result<(), String> {
             Step::Wait(_) => None,
         };
         if let Some(name) = client
-            && (name.is_empty() || name.len() > 8 || !name.chars().all(|c| c.is_ascii_alphanumeric()))
+            && (name.is_empty()
+                || name.len() > 8
+                || !name.chars().all(|c| c.is_ascii_alphanumeric()))
         {
             return Err(at(format!("client `{name}`: 1 to 8 letters or digits")));
         }
@@ -202,17 +246,23 @@ fn check_alternative(alt: &serde_yaml::Mapping) -> Result<(), String> {
     if alt.len() != 1 {
         return Err("each alternative names one packet kind (or `closed`)".into());
     }
-    let Some((kind, fields)) = alt.iter().next() else { return Ok(()) };
+    let Some((kind, fields)) = alt.iter().next() else {
+        return Ok(());
+    };
     let kind = kind.as_str().unwrap_or_default();
     if kind == "closed" {
         return Ok(());
     }
-    let known = known_fields(kind).ok_or_else(|| format!("`{kind}` is not a packet a broker sends"))?;
+    let known =
+        known_fields(kind).ok_or_else(|| format!("`{kind}` is not a packet a broker sends"))?;
     if let serde_yaml::Value::Mapping(m) = fields {
         for key in m.keys() {
             let key = key.as_str().unwrap_or_default();
             if !known.contains(&key) {
-                return Err(format!("`{kind}` has no field `{key}` (known: {})", known.join(", ")));
+                return Err(format!(
+                    "`{kind}` has no field `{key}` (known: {})",
+                    known.join(", ")
+                ));
             }
         }
     } else if !fields.is_null() {

@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use load::{LoadError, load_dir, load_str, Catalog};
+pub use load::{Catalog, LoadError, load_dir, load_str};
 pub use value::{Bin, Var};
 
 /// A protocol version a scenario applies to.

@@ -157,9 +157,15 @@ impl SendStep {
         } else if self.pingresp.is_some() {
             Packet::PingResp
         } else if let Some(d) = &self.disconnect {
-            Packet::Disconnect(Disconnect { reason_code: ReasonCode(d.reason_code), properties: properties(&d.properties, r)? })
+            Packet::Disconnect(Disconnect {
+                reason_code: ReasonCode(d.reason_code),
+                properties: properties(&d.properties, r)?,
+            })
         } else if let Some(a) = &self.auth {
-            Packet::Auth(Auth { reason_code: ReasonCode(a.reason_code), properties: properties(&a.properties, r)? })
+            Packet::Auth(Auth {
+                reason_code: ReasonCode(a.reason_code),
+                properties: properties(&a.properties, r)?,
+            })
         } else {
             return Ok(None);
         }))
@@ -183,7 +189,12 @@ impl SendStep {
 }
 
 /// Encodes `packet` for `v`, then applies the tampering.
-pub fn encode(packet: &Packet, v: ProtocolVersion, tamper: &[TamperSpec], r: &dyn Resolve) -> Result<Bytes, String> {
+pub fn encode(
+    packet: &Packet,
+    v: ProtocolVersion,
+    tamper: &[TamperSpec],
+    r: &dyn Resolve,
+) -> Result<Bytes, String> {
     if tamper.is_empty() {
         return packet.to_bytes(v).map_err(|e| e.to_string());
     }
@@ -221,7 +232,12 @@ pub struct ConnectSpec {
 
 impl ConnectSpec {
     /// The CONNECT; `default_client_id` when the spec names none.
-    pub fn build(&self, r: &dyn Resolve, v: ProtocolVersion, default_client_id: &str) -> Result<Connect, String> {
+    pub fn build(
+        &self,
+        r: &dyn Resolve,
+        v: ProtocolVersion,
+        default_client_id: &str,
+    ) -> Result<Connect, String> {
         Ok(Connect {
             protocol: self.protocol.map_or(v, Version::protocol),
             clean_start: self.clean_start.unwrap_or(true),
@@ -402,7 +418,11 @@ impl SubscribeSpec {
                 })
             })
             .collect::<Result<_, String>>()?;
-        Ok(Subscribe { packet_id: num(&self.packet_id, r)?, properties: properties(&self.properties, r)?, subscriptions })
+        Ok(Subscribe {
+            packet_id: num(&self.packet_id, r)?,
+            properties: properties(&self.properties, r)?,
+            subscriptions,
+        })
     }
 }
 
@@ -524,7 +544,10 @@ pub enum TamperSpec {
     RemainingLength(u32),
     /// Raw Remaining Length bytes, in hex.
     RemainingLengthHex(String),
-    NonMinimal { field: String, width: usize },
+    NonMinimal {
+        field: String,
+        width: usize,
+    },
     /// Replace a field's content (hex, or text), fixing enclosing lengths.
     Replace {
         field: String,
@@ -539,7 +562,10 @@ pub enum TamperSpec {
         at: String,
         hex: String,
     },
-    FieldLength { field: String, length: u16 },
+    FieldLength {
+        field: String,
+        length: u16,
+    },
     PropertyLength {
         #[serde(default)]
         nth: usize,
@@ -574,27 +600,57 @@ impl TamperSpec {
             TamperSpec::PacketType(t) => Tamper::PacketType(*t),
             TamperSpec::RemainingLength(l) => Tamper::RemainingLength(*l),
             TamperSpec::RemainingLengthHex(h) => Tamper::RemainingLengthBytes(hex(h)?),
-            TamperSpec::NonMinimal { field: f, width } => Tamper::NonMinimal { field: field(f)?, width: *width },
-            TamperSpec::Replace { field: f, hex: h, text } => {
+            TamperSpec::NonMinimal { field: f, width } => Tamper::NonMinimal {
+                field: field(f)?,
+                width: *width,
+            },
+            TamperSpec::Replace {
+                field: f,
+                hex: h,
+                text,
+            } => {
                 let bytes = match (h, text) {
                     (Some(h), None) => hex(h)?,
                     (None, Some(t)) => r.interpolate(t).into_bytes(),
                     _ => return Err("replace takes exactly one of `hex` and `text`".into()),
                 };
-                Tamper::Replace { field: field(f)?, bytes }
+                Tamper::Replace {
+                    field: field(f)?,
+                    bytes,
+                }
             }
-            TamperSpec::Insert { field: f, at, hex: h } => {
+            TamperSpec::Insert {
+                field: f,
+                at,
+                hex: h,
+            } => {
                 let position = match at.as_str() {
                     "start" => Position::Start,
                     "end" => Position::End,
                     other => return Err(format!("insert at `{other}`: use start or end")),
                 };
-                Tamper::Insert { field: field(f)?, position, bytes: hex(h)? }
+                Tamper::Insert {
+                    field: field(f)?,
+                    position,
+                    bytes: hex(h)?,
+                }
             }
-            TamperSpec::FieldLength { field: f, length } => Tamper::FieldLength { field: field(f)?, length: *length },
-            TamperSpec::PropertyLength { nth, length } => Tamper::PropertyLength { nth: *nth, length: *length },
-            TamperSpec::Truncate { count, fix_length } => Tamper::Truncate { count: *count, fix_length: *fix_length },
-            TamperSpec::Append { hex: h, fix_length } => Tamper::Append { bytes: hex(h)?, fix_length: *fix_length },
+            TamperSpec::FieldLength { field: f, length } => Tamper::FieldLength {
+                field: field(f)?,
+                length: *length,
+            },
+            TamperSpec::PropertyLength { nth, length } => Tamper::PropertyLength {
+                nth: *nth,
+                length: *length,
+            },
+            TamperSpec::Truncate { count, fix_length } => Tamper::Truncate {
+                count: *count,
+                fix_length: *fix_length,
+            },
+            TamperSpec::Append { hex: h, fix_length } => Tamper::Append {
+                bytes: hex(h)?,
+                fix_length: *fix_length,
+            },
         })
     }
 }

@@ -81,15 +81,36 @@ pub fn kind(p: &Packet) -> &'static str {
 /// Fields a pattern may name for each packet kind the broker sends.
 pub fn known_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "connack" => &["session_present", "reason_code", "return_code", "properties", "absent_properties"],
-        "publish" => &[
-            "topic", "qos", "retain", "dup", "packet_id", "payload", "payload_size", "properties",
+        "connack" => &[
+            "session_present",
+            "reason_code",
+            "return_code",
+            "properties",
             "absent_properties",
         ],
-        "puback" | "pubrec" | "pubrel" | "pubcomp" | "disconnect" | "auth" => {
-            &["packet_id", "reason_code", "properties", "absent_properties"]
-        }
-        "suback" | "unsuback" => &["packet_id", "reason_codes", "properties", "absent_properties"],
+        "publish" => &[
+            "topic",
+            "qos",
+            "retain",
+            "dup",
+            "packet_id",
+            "payload",
+            "payload_size",
+            "properties",
+            "absent_properties",
+        ],
+        "puback" | "pubrec" | "pubrel" | "pubcomp" | "disconnect" | "auth" => &[
+            "packet_id",
+            "reason_code",
+            "properties",
+            "absent_properties",
+        ],
+        "suback" | "unsuback" => &[
+            "packet_id",
+            "reason_codes",
+            "properties",
+            "absent_properties",
+        ],
         "pingresp" => &[],
         _ => return None,
     })
@@ -103,7 +124,9 @@ fn props(p: &Properties) -> View {
                 let value = match prop.value() {
                     PropertyValue::Byte(v) => View::Int(v.into()),
                     PropertyValue::TwoByteInteger(v) => View::Int(v.into()),
-                    PropertyValue::FourByteInteger(v) | PropertyValue::VariableByteInteger(v) => View::Int(v.into()),
+                    PropertyValue::FourByteInteger(v) | PropertyValue::VariableByteInteger(v) => {
+                        View::Int(v.into())
+                    }
                     PropertyValue::Utf8String(s) => View::Str(s.to_string()),
                     PropertyValue::BinaryData(b) => View::Bytes(b.to_vec()),
                     PropertyValue::Utf8StringPair(k, v) => {
@@ -150,12 +173,18 @@ pub fn view(p: &Packet, v: ProtocolVersion) -> View {
         }
         Packet::SubAck(s) => {
             fields.push(("packet_id", int(s.packet_id.into())));
-            fields.push(("reason_codes", View::List(s.reason_codes.iter().map(|c| int(c.0.into())).collect())));
+            fields.push((
+                "reason_codes",
+                View::List(s.reason_codes.iter().map(|c| int(c.0.into())).collect()),
+            ));
             fields.push(("properties", props(&s.properties)));
         }
         Packet::UnsubAck(s) => {
             fields.push(("packet_id", int(s.packet_id.into())));
-            fields.push(("reason_codes", View::List(s.reason_codes.iter().map(|c| int(c.0.into())).collect())));
+            fields.push((
+                "reason_codes",
+                View::List(s.reason_codes.iter().map(|c| int(c.0.into())).collect()),
+            ));
             fields.push(("properties", props(&s.properties)));
         }
         Packet::Disconnect(d) => {
@@ -166,7 +195,11 @@ pub fn view(p: &Packet, v: ProtocolVersion) -> View {
             fields.push(("reason_code", int(a.reason_code.0.into())));
             fields.push(("properties", props(&a.properties)));
         }
-        Packet::Connect(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) | Packet::PingReq | Packet::PingResp => {}
+        Packet::Connect(_)
+        | Packet::Subscribe(_)
+        | Packet::Unsubscribe(_)
+        | Packet::PingReq
+        | Packet::PingResp => {}
     }
     View::Map(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
@@ -193,7 +226,8 @@ impl Matcher<'_> {
     }
 
     fn match_value(&mut self, path: &str, pattern: &Value, actual: &View) -> Result<(), String> {
-        let mismatch = |expected: &dyn fmt::Display| Err(format!("{path}: expected {expected}, got {actual}"));
+        let mismatch =
+            |expected: &dyn fmt::Display| Err(format!("{path}: expected {expected}, got {actual}"));
         match pattern {
             Value::String(s) if s.starts_with('$') => {
                 let name = &s[1..];
@@ -240,13 +274,24 @@ impl Matcher<'_> {
                         return Ok(());
                     }
                 }
-                mismatch(&format_args!("any of {}", serde_yaml::to_string(alternatives).unwrap_or_default().trim()))
+                mismatch(&format_args!(
+                    "any of {}",
+                    serde_yaml::to_string(alternatives)
+                        .unwrap_or_default()
+                        .trim()
+                ))
             }
             Value::Mapping(m) if m.contains_key("not") => {
                 let inner = m.get("not").unwrap_or(&Value::Null);
-                let mut probe = Matcher { vars: &mut self.vars.clone(), interpolate: self.interpolate };
+                let mut probe = Matcher {
+                    vars: &mut self.vars.clone(),
+                    interpolate: self.interpolate,
+                };
                 match probe.match_value(path, inner, actual) {
-                    Ok(()) => Err(format!("{path}: expected anything but {}, got {actual}", yaml(inner))),
+                    Ok(()) => Err(format!(
+                        "{path}: expected anything but {}, got {actual}",
+                        yaml(inner)
+                    )),
                     Err(_) => Ok(()),
                 }
             }
@@ -262,15 +307,30 @@ impl Matcher<'_> {
         };
         for (key, p) in pattern {
             let key = key.as_str().unwrap_or_default();
-            let here = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+            let here = if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            };
             let field = fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
             match (key, field) {
-                ("properties", Some(View::List(props))) => self.match_properties(&here, p, props)?,
+                ("properties", Some(View::List(props))) => {
+                    self.match_properties(&here, p, props)?
+                }
                 ("absent_properties", _) => {
-                    let Some(View::List(props)) = fields.iter().find(|(k, _)| k == "properties").map(|(_, v)| v) else {
+                    let Some(View::List(props)) = fields
+                        .iter()
+                        .find(|(k, _)| k == "properties")
+                        .map(|(_, v)| v)
+                    else {
                         continue;
                     };
-                    for name in p.as_sequence().into_iter().flatten().filter_map(Value::as_str) {
+                    for name in p
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
                         if props.iter().any(|prop| matches!(prop, View::Map(kv) if kv.iter().any(|(k, _)| k == name))) {
                             return Err(format!("{here}: {name} present, must be absent"));
                         }
@@ -284,7 +344,12 @@ impl Matcher<'_> {
     }
 
     /// Each pattern property must be found, in order, among the packet's properties.
-    fn match_properties(&mut self, path: &str, pattern: &Value, props: &[View]) -> Result<(), String> {
+    fn match_properties(
+        &mut self,
+        path: &str,
+        pattern: &Value,
+        props: &[View],
+    ) -> Result<(), String> {
         let Some(wanted) = pattern.as_sequence() else {
             return Err(format!("{path}: properties are a list of {{name: value}}"));
         };
@@ -300,7 +365,10 @@ impl Matcher<'_> {
                 if k != name {
                     return None;
                 }
-                let mut trial = Matcher { vars: &mut self.vars.clone(), interpolate: self.interpolate };
+                let mut trial = Matcher {
+                    vars: &mut self.vars.clone(),
+                    interpolate: self.interpolate,
+                };
                 trial.match_value(path, value, v).ok().map(|()| i)
             });
             match found {
@@ -327,7 +395,10 @@ impl Matcher<'_> {
 }
 
 fn yaml(v: &Value) -> String {
-    serde_yaml::to_string(v).unwrap_or_default().trim().to_owned()
+    serde_yaml::to_string(v)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -338,7 +409,10 @@ mod tests {
     fn check(pattern: &str, packet: &Packet, vars: &mut Vars) -> Result<(), String> {
         let pattern: Value = serde_yaml::from_str(pattern).expect("yaml");
         let interpolate = |s: &str| s.replace("{prefix}", "p");
-        let mut m = Matcher { vars, interpolate: &interpolate };
+        let mut m = Matcher {
+            vars,
+            interpolate: &interpolate,
+        };
         m.matches("publish", &pattern, &view(packet, ProtocolVersion::V5))
     }
 
@@ -354,7 +428,14 @@ mod tests {
 
     #[test]
     fn omitted_fields_are_dont_care_and_strings_interpolate() {
-        assert_eq!(check("{topic: '{prefix}/t', qos: 1}", &publish(), &mut Vars::new()), Ok(()));
+        assert_eq!(
+            check(
+                "{topic: '{prefix}/t', qos: 1}",
+                &publish(),
+                &mut Vars::new()
+            ),
+            Ok(())
+        );
         let err = check("{qos: 2}", &publish(), &mut Vars::new()).unwrap_err();
         assert_eq!(err, "publish.qos: expected 2, got 1");
     }
@@ -375,8 +456,22 @@ mod tests {
         assert_eq!(check(ok, &publish(), &mut Vars::new()), Ok(()));
         let reversed = "{properties: [{user_property: [b, '2']}, {user_property: [a, '1']}]}";
         assert!(check(reversed, &publish(), &mut Vars::new()).is_err());
-        assert!(check("{absent_properties: [content_type]}", &publish(), &mut Vars::new()).is_err());
-        assert!(check("{absent_properties: [topic_alias]}", &publish(), &mut Vars::new()).is_ok());
+        assert!(
+            check(
+                "{absent_properties: [content_type]}",
+                &publish(),
+                &mut Vars::new()
+            )
+            .is_err()
+        );
+        assert!(
+            check(
+                "{absent_properties: [topic_alias]}",
+                &publish(),
+                &mut Vars::new()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

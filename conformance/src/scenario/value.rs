@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
 
 /// A literal, or `"$name"`: a variable captured by an earlier `expect` (e.g. the packet
 /// identifier of a delivered PUBLISH), resolved when the step runs.
@@ -21,7 +21,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Var<T> {
         {
             return Ok(Var::Ref(name.to_owned()));
         }
-        serde_yaml::from_value(value).map(Var::Lit).map_err(de::Error::custom)
+        serde_yaml::from_value(value)
+            .map(Var::Lit)
+            .map_err(de::Error::custom)
     }
 }
 

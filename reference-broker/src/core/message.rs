@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mqttspec_codec::{MqttString, Properties, Property, QoS};
+use mqttspec_codec::properties::PropertyContext;
+use mqttspec_codec::{MqttString, PacketType, Properties, Property, QoS};
 
 /// A message received from a publisher (or a will), with what must travel with it.
 #[derive(Clone, Debug)]
@@ -34,14 +35,18 @@ impl Message {
         now: Instant,
         publisher: &str,
     ) -> Message {
+        // Only what a PUBLISH may carry (a will's Will Delay Interval is not), and not what
+        // is per hop.
         let mut forwarded = properties.clone();
         forwarded.retain(|p| {
-            !matches!(
-                p,
-                Property::TopicAlias(_)
-                    | Property::SubscriptionIdentifier(_)
-                    | Property::MessageExpiryInterval(_)
-            )
+            p.id()
+                .allowed_in(PropertyContext::Packet(PacketType::Publish))
+                && !matches!(
+                    p,
+                    Property::TopicAlias(_)
+                        | Property::SubscriptionIdentifier(_)
+                        | Property::MessageExpiryInterval(_)
+                )
         });
         Message {
             topic,
