@@ -76,7 +76,10 @@ impl ConnAck {
         super::require_v5(v, !self.properties.is_empty(), "CONNACK properties")?;
         if self.session_present && v == ProtocolVersion::V3_1 {
             // 3.1's acknowledge flags byte is reserved: no Session Present.
-            return Err(EncodeError::NotInVersion { what: "Session Present", version: v });
+            return Err(EncodeError::NotInVersion {
+                what: "Session Present",
+                version: v,
+            });
         }
         w.u8("connect acknowledge flags", u8::from(self.session_present));
         let code = if v.is_v5() {
