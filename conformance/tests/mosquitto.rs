@@ -97,9 +97,12 @@ fn mosquitto_verdicts_match_the_snapshot() {
     let results = rt
         .block_on(engine::run(&catalog, &config, |_| {}))
         .expect("mosquitto reachable");
+    // Verdicts that hang on the broker's timer granularity vary between runs: not in the
+    // snapshot (scenarios tagged `timing`).
     let lines: Vec<String> = results
         .cases
         .iter()
+        .filter(|c| !c.tags.iter().any(|t| t == "timing"))
         .map(|c| format!("{:<8} [{}] {}", c.outcome.as_str(), c.protocol, c.id))
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
