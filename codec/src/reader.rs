@@ -23,6 +23,7 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader over `buf[pos..end]`; offsets in errors count from the start of `buf`.
+    #[inline]
     pub(crate) fn new(buf: &'a Bytes, pos: usize, end: usize, version: ProtocolVersion) -> Self {
         let end = end.min(buf.len());
         Reader {
@@ -34,26 +35,32 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn error(&self, kind: ErrorKind) -> DecodeError {
         self.error_at(kind, self.pos)
     }
 
+    #[inline]
     pub(crate) fn error_at(&self, kind: ErrorKind, offset: usize) -> DecodeError {
         DecodeError::new(kind, offset, self.packet_type, self.version)
     }
 
+    #[inline]
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.end
     }
 
+    #[inline]
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
             return Err(self.error(ErrorKind::Truncated { field }));
@@ -64,22 +71,26 @@ impl<'a> Reader<'a> {
         Ok(self.buf.get(start..start + n).unwrap_or_default())
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         let b = self.take(1, field)?;
         Ok(b.first().copied().unwrap_or_default())
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let b = self.take(2, field)?;
         Ok(u16::from_be_bytes(b.try_into().unwrap_or_default()))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let b = self.take(4, field)?;
         Ok(u32::from_be_bytes(b.try_into().unwrap_or_default()))
     }
 
     /// A Variable Byte Integer; non-minimal forms are an error under 5.0 (MQTT-1.5.5-1).
+    #[inline]
     pub(crate) fn varint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let start = self.pos;
         let window = self.buf.get(start..self.end).unwrap_or_default();
@@ -99,6 +110,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `n` bytes, shared with the packet buffer.
+    #[inline]
     pub(crate) fn bytes(&mut self, n: usize, field: &'static str) -> Result<Bytes, DecodeError> {
         if n > self.remaining() {
             return Err(self.error(ErrorKind::Truncated { field }));
@@ -109,6 +121,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Binary Data: a two-byte length and that many bytes (§1.5.6).
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
         let start = self.pos;
         let len = self.u16(field)?;
@@ -118,6 +131,7 @@ impl<'a> Reader<'a> {
     }
 
     /// UTF-8 Encoded String: a two-byte length and that many bytes of UTF-8 (§1.5.3/§1.5.4).
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
         let start = self.pos;
         let raw = self.binary(field)?;
@@ -131,6 +145,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything up to the end of the window (a payload).
+    #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
         let start = self.pos;
         self.pos = self.end;
@@ -139,6 +154,7 @@ impl<'a> Reader<'a> {
 
     /// A reader over the next `len` bytes, which this reader then skips: the inner parser
     /// stops at the declared length.
+    #[inline]
     pub(crate) fn sub(
         &mut self,
         len: usize,
@@ -159,6 +175,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Fails if anything is left in the window.
+    #[inline]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         match self.remaining() {
             0 => Ok(()),

@@ -66,6 +66,7 @@ impl PacketDecoder {
 
     /// Takes the next packet off the front of `src`. On error `src` is left as it was, so
     /// the caller can still show the offending bytes.
+    #[inline]
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let header = match self.state {
             State::Body(header) => header,

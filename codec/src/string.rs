@@ -30,7 +30,13 @@ impl MqttString {
     }
 
     /// Checks the MQTT string rules on bytes taken from a packet.
+    #[inline]
     pub(crate) fn from_wire(bytes: Bytes) -> Result<Self, StringProblem> {
+        // Fast path: ASCII without NUL is valid, and most topics and ids are that.
+        let unusual = bytes.iter().fold(false, |acc, &b| acc | (b == 0) | (b >= 0x80));
+        if !unusual {
+            return Ok(MqttString(bytes));
+        }
         // Rust's UTF-8 validation already rejects overlong forms and encoded surrogates.
         std::str::from_utf8(&bytes).map_err(|_| StringProblem::IllFormed)?;
         // In UTF-8 the byte 0x00 only ever encodes U+0000.

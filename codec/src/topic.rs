@@ -131,7 +131,7 @@ fn validate_common(s: &str) -> Result<(), TopicError> {
         return Err(TopicError::TooLong);
     }
     // MQTT-4.7.3-2: must not contain U+0000.
-    if s.contains('\0') {
+    if s.as_bytes().contains(&0) {
         return Err(TopicError::NullCharacter);
     }
     Ok(())
@@ -140,10 +140,28 @@ fn validate_common(s: &str) -> Result<(), TopicError> {
 /// Validates a topic name (as carried by PUBLISH, or a Will Topic).
 ///
 /// Empty levels are legal: `/`, `a//b` and `/a` are valid names.
+#[inline]
 pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
-    validate_common(name)?;
+    // MQTT-4.7.3-1: at least one character long.
+    if name.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    // MQTT-4.7.3-3: no more than 65,535 bytes once UTF-8 encoded.
+    if name.len() > MAX_TOPIC_LEN {
+        return Err(TopicError::TooLong);
+    }
+    // One pass for the per-byte rules (topic names are on every PUBLISH).
+    let (mut nul, mut wildcard) = (false, false);
+    for &b in name.as_bytes() {
+        nul |= b == 0;
+        wildcard |= b == b'+' || b == b'#';
+    }
+    // MQTT-4.7.3-2: must not contain U+0000.
+    if nul {
+        return Err(TopicError::NullCharacter);
+    }
     // MQTT-4.7.1-1 (3.1.1) / MQTT-4.7.0-1 (5.0): no wildcard characters in a topic name.
-    if has_wildcards(name) {
+    if wildcard {
         return Err(TopicError::WildcardInName);
     }
     Ok(())

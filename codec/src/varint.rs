@@ -67,6 +67,7 @@ impl fmt::Display for VarInt {
 
 /// Bytes needed to encode `value` minimally (values over [`MAX_VARINT`] count 4; encoders
 /// reject them before writing).
+#[inline]
 pub(crate) fn len_of(value: u32) -> usize {
     match value {
         0..=127 => 1,
@@ -77,6 +78,7 @@ pub(crate) fn len_of(value: u32) -> usize {
 }
 
 /// Writes `value` (at most [`MAX_VARINT`]) minimally.
+#[inline]
 pub(crate) fn write(value: u32, out: &mut impl bytes::BufMut) {
     let mut v = value;
     loop {

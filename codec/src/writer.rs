@@ -126,6 +126,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Opens a span whose content is written next; close it with [`Writer::close`].
+    #[inline]
     pub(crate) fn open(&mut self, name: &'static str, kind: SpanKind, prefix_start: usize) {
         let pos = self.buf.len();
         if let Some(layout) = self.layout.as_deref_mut() {
@@ -141,6 +142,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn close(&mut self) {
         let pos = self.buf.len();
         if let Some(layout) = self.layout.as_deref_mut()
@@ -151,24 +153,28 @@ impl<'a> Writer<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, name: &'static str, v: u8) {
         let at = self.buf.len();
         self.buf.put_u8(v);
         self.record(name, SpanKind::U8, at..at, at..at + 1);
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, name: &'static str, v: u16) {
         let at = self.buf.len();
         self.buf.put_u16(v);
         self.record(name, SpanKind::U16, at..at, at..at + 2);
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, name: &'static str, v: u32) {
         let at = self.buf.len();
         self.buf.put_u32(v);
         self.record(name, SpanKind::U32, at..at, at..at + 4);
     }
 
+    #[inline]
     pub(crate) fn varint(&mut self, name: &'static str, v: u32) -> Result<(), EncodeError> {
         if v > MAX_VARINT {
             return Err(EncodeError::VarIntTooLarge {
@@ -200,14 +206,17 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn string(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError> {
         self.prefixed(name, SpanKind::String, s.as_bytes())
     }
 
+    #[inline]
     pub(crate) fn binary(&mut self, name: &'static str, data: &[u8]) -> Result<(), EncodeError> {
         self.prefixed(name, SpanKind::Binary, data)
     }
 
+    #[inline]
     pub(crate) fn raw(&mut self, name: &'static str, data: &[u8]) {
         let at = self.buf.len();
         self.buf.put_slice(data);

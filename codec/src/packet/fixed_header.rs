@@ -52,9 +52,26 @@ impl PacketType {
     ];
 
     /// The packet type for the high nibble of the first byte, if one is defined in `version`.
+    #[inline]
     pub fn from_nibble(nibble: u8, version: ProtocolVersion) -> Option<PacketType> {
-        let t = PacketType::ALL.into_iter().find(|t| *t as u8 == nibble)?;
-        (t != PacketType::Auth || version.is_v5()).then_some(t)
+        Some(match nibble {
+            1 => PacketType::Connect,
+            2 => PacketType::ConnAck,
+            3 => PacketType::Publish,
+            4 => PacketType::PubAck,
+            5 => PacketType::PubRec,
+            6 => PacketType::PubRel,
+            7 => PacketType::PubComp,
+            8 => PacketType::Subscribe,
+            9 => PacketType::SubAck,
+            10 => PacketType::Unsubscribe,
+            11 => PacketType::UnsubAck,
+            12 => PacketType::PingReq,
+            13 => PacketType::PingResp,
+            14 => PacketType::Disconnect,
+            15 if version.is_v5() => PacketType::Auth,
+            _ => return None,
+        })
     }
 
     /// The flag bits this type must carry; `None` for PUBLISH, whose flags are DUP/QoS/RETAIN.
@@ -114,6 +131,7 @@ impl FixedHeader {
 
     /// Parses the fixed header at the front of `bytes`. `Ok(None)` means more bytes are
     /// needed; nothing is allocated either way.
+    #[inline(always)]
     pub fn parse(
         bytes: &[u8],
         version: ProtocolVersion,

@@ -123,6 +123,7 @@ impl Packet {
 
     /// Decodes a packet whose fixed header was already parsed; `packet` holds the whole
     /// packet, fixed header first (error offsets count from there).
+    #[inline]
     pub fn decode_body(
         header: &FixedHeader,
         packet: &Bytes,
@@ -162,6 +163,7 @@ impl Packet {
 
     /// Appends the packet's wire form to `buf`. CONNECT is encoded for its own `protocol`;
     /// every other packet for `version`. On error nothing is appended.
+    #[inline]
     pub fn encode(&self, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
         let start = buf.len();
         let result = self.write(version, &mut Writer::new(buf));
@@ -202,6 +204,7 @@ impl Packet {
         }
     }
 
+    #[inline]
     fn body_len(&self, v: ProtocolVersion) -> usize {
         match self {
             Packet::Connect(p) => p.body_len(),
@@ -220,6 +223,7 @@ impl Packet {
         }
     }
 
+    #[inline]
     pub(crate) fn write(
         &self,
         version: ProtocolVersion,

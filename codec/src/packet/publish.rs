@@ -42,6 +42,7 @@ impl Publish {
         (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain)
     }
 
+    #[inline]
     pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Publish, DecodeError> {
         // QoS 3 and DUP at QoS 0 were refused with the fixed header.
         let (dup, qos, retain) = header.publish_flags();
@@ -81,6 +82,7 @@ impl Publish {
         })
     }
 
+    #[inline]
     pub(crate) fn body_len(&self, v: ProtocolVersion) -> usize {
         prefixed_len(self.topic.len())
             + if self.qos == QoS::AtMostOnce { 0 } else { 2 }
@@ -92,6 +94,7 @@ impl Publish {
             + self.payload.len()
     }
 
+    #[inline]
     pub(crate) fn write(&self, v: ProtocolVersion, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         super::require_v5(v, !self.properties.is_empty(), "PUBLISH properties")?;
         w.string("topic name", &self.topic)?;
