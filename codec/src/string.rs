@@ -33,7 +33,9 @@ impl MqttString {
     #[inline]
     pub(crate) fn from_wire(bytes: Bytes) -> Result<Self, StringProblem> {
         // Fast path: ASCII without NUL is valid, and most topics and ids are that.
-        let unusual = bytes.iter().fold(false, |acc, &b| acc | (b == 0) | (b >= 0x80));
+        let unusual = bytes
+            .iter()
+            .fold(false, |acc, &b| acc | (b == 0) | (b >= 0x80));
         if !unusual {
             return Ok(MqttString(bytes));
         }

@@ -328,7 +328,10 @@ steps:
 
     #[test]
     fn send_needs_exactly_one_packet() {
-        let bad = GOOD.replace("qos: 1, packet_id: 7}}", "qos: 1, packet_id: 7}, hex: \"c0 00\"}");
+        let bad = GOOD.replace(
+            "qos: 1, packet_id: 7}}",
+            "qos: 1, packet_id: 7}, hex: \"c0 00\"}",
+        );
         let e = load_str("bad.yaml", &bad).unwrap_err();
         assert!(e.message.contains("exactly one packet"), "{e}");
     }
