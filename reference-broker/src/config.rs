@@ -26,6 +26,9 @@ pub struct Config {
     pub server_keep_alive: Option<u16>,
     /// Upper bound on a 5.0 session's expiry interval, in seconds.
     pub session_expiry_cap: Option<u32>,
+    /// Unacknowledged QoS 1/2 PUBLISHes the broker has out to one client at most (the
+    /// client's Receive Maximum may lower it).
+    pub max_inflight_messages: u16,
     /// Messages queued per session (offline, or beyond the client's Receive Maximum) before
     /// new ones are dropped.
     pub max_queued_messages: usize,
@@ -49,6 +52,7 @@ impl Default for Config {
             topic_alias_maximum: 16,
             server_keep_alive: None,
             session_expiry_cap: None,
+            max_inflight_messages: 100,
             max_queued_messages: 1000,
             max_sessions: 10_000,
             wildcard_subscriptions: true,

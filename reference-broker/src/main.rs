@@ -36,6 +36,9 @@ struct Args {
     /// Cap on 5.0 Session Expiry Intervals, in seconds.
     #[arg(long)]
     session_expiry_cap: Option<u32>,
+    /// Unacknowledged QoS 1/2 messages out to one client at most.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
+    max_inflight_messages: u16,
     /// Messages queued per session before new ones are dropped.
     #[arg(long, default_value_t = 1000)]
     max_queued_messages: usize,
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         topic_alias_maximum: args.topic_alias_maximum,
         server_keep_alive: args.server_keep_alive,
         session_expiry_cap: args.session_expiry_cap,
+        max_inflight_messages: args.max_inflight_messages,
         max_queued_messages: args.max_queued_messages,
         max_sessions: args.max_sessions,
         wildcard_subscriptions: !args.no_wildcards,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use mqttspec_codec::PacketDecoder;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -167,38 +167,57 @@ async fn drive(
 ) -> io::Result<()> {
     let mut decoder = PacketDecoder::new(mqttspec_codec::ProtocolVersion::V3_1_1)
         .with_max_packet_size(max_packet_size);
-    let mut input = BytesMut::with_capacity(4096);
-    let mut output = BytesMut::with_capacity(4096);
+    // Buffers exist only while there are bytes in them: an idle connection holds none.
+    let mut input = BytesMut::new();
     // A client gets a bounded time to send CONNECT at all.
     let mut deadline = Instant::now() + Duration::from_secs(30);
     loop {
         tokio::select! {
-            read = socket.read_buf(&mut input) => {
-                if read? == 0 {
-                    return Ok(());
+            ready = socket.readable() => {
+                ready?;
+                if input.capacity() - input.len() < 1024 {
+                    input.reserve(4096);
                 }
-                let now = std::time::Instant::now();
-                let mut broker = shared.broker();
-                loop {
-                    match decoder.decode(&mut input) {
-                        Ok(Some(packet)) => broker.handle_packet(now, conn, packet),
-                        Ok(None) => break,
-                        Err(e) => {
-                            broker.handle_decode_error(conn, &e);
-                            input.clear();
-                            break;
+                match socket.try_read_buf(&mut input) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if input.is_empty() {
+                            input = BytesMut::new();
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+                {
+                    let now = std::time::Instant::now();
+                    let mut broker = shared.broker();
+                    loop {
+                        match decoder.decode(&mut input) {
+                            Ok(Some(packet)) => broker.handle_packet(now, conn, packet),
+                            Ok(None) => break,
+                            Err(e) => {
+                                broker.handle_decode_error(conn, &e);
+                                input.clear();
+                                break;
+                            }
                         }
                     }
+                    decoder.set_version(broker.version(conn));
+                    let keep_alive = broker.keep_alive(conn);
+                    // MQTT-3.1.2-24 (3.1.1) / MQTT-3.1.2-22 (5.0): 1.5 × Keep Alive.
+                    deadline = if keep_alive == 0 {
+                        Instant::now() + Duration::from_secs(365 * 24 * 3600)
+                    } else {
+                        Instant::now() + Duration::from_millis(u64::from(keep_alive) * 1500)
+                    };
+                    shared.wake(&mut broker);
                 }
-                decoder.set_version(broker.version(conn));
-                let keep_alive = broker.keep_alive(conn);
-                // MQTT-3.1.2-24 (3.1.1) / MQTT-3.1.2-22 (5.0): 1.5 × Keep Alive.
-                deadline = if keep_alive == 0 {
-                    Instant::now() + Duration::from_secs(365 * 24 * 3600)
-                } else {
-                    Instant::now() + Duration::from_millis(u64::from(keep_alive) * 1500)
-                };
-                shared.wake(&mut broker);
+                if input.is_empty() {
+                    input = BytesMut::new();
+                }
+                // Let the connections we just gave messages run before reading more.
+                tokio::task::yield_now().await;
             }
             _ = notify.notified() => {}
             _ = tokio::time::sleep_until(deadline) => {
@@ -214,7 +233,8 @@ async fn drive(
             let mut broker = shared.broker();
             (broker.take_outbox(conn), broker.version(conn))
         };
-        output.clear();
+        let size: usize = outbox.packets.iter().map(|p| p.encoded_len(version)).sum();
+        let mut output = BytesMut::with_capacity(size);
         for packet in &outbox.packets {
             // Encoding errors cannot happen for packets the core builds; skip rather than die.
             let _ = packet.encode(version, &mut output);

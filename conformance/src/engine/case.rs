@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use mqttspec_codec::{Disconnect, Packet, ReasonCode, render};
 use mqttspec_report::{CaseResult, Outcome, StatementCitation};
 use serde_yaml::{Mapping, Value};
@@ -272,7 +271,9 @@ async fn run_step(
             });
             let bytes = encode(&packet, c.version, &[], ctx).map_err(Stop::error)?;
             c.send(&bytes).await.map_err(Stop::error)?;
-            c.close().await;
+            // Wait (bounded) for the broker to close its side: it has then processed the
+            // DISCONNECT, so a reconnection that follows cannot overtake it.
+            c.close_and_wait(Duration::from_secs(2)).await;
             Ok(())
         }
         Step::Drop(d) => {
@@ -332,10 +333,7 @@ async fn connect(
         clients.insert(c.client.clone(), client);
         return Ok(());
     }
-    client
-        .send(&Bytes::from(bytes))
-        .await
-        .map_err(Stop::error)?;
+    client.send(&bytes).await.map_err(Stop::error)?;
     clients.insert(c.client.clone(), client);
     let wanted = match &c.expect {
         Some(Value::String(s)) if s == "none" => return Ok(()),

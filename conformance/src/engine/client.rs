@@ -40,6 +40,12 @@ pub struct Transcript {
     entries: Arc<Mutex<Vec<TranscriptEntry>>>,
 }
 
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript::new()
+    }
+}
+
 impl Transcript {
     pub fn new() -> Self {
         Transcript {
@@ -175,6 +181,20 @@ impl Client {
         self.transcript
             .event(&self.name, "dropped by the client (no DISCONNECT)");
         let _ = self.writer.shutdown().await;
+        self.reader.abort();
+    }
+
+    /// Closes our side after a DISCONNECT the caller already sent, then waits up to `within`
+    /// for the broker to close its side.
+    pub async fn close_and_wait(mut self, within: Duration) {
+        let _ = self.writer.shutdown().await;
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.closed {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || self.next(left).await.is_none() {
+                break;
+            }
+        }
         self.reader.abort();
     }
 

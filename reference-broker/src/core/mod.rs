@@ -43,8 +43,9 @@ const NEVER: u32 = u32::MAX;
 
 pub struct Broker {
     config: Config,
-    connections: HashMap<ConnId, Connection>,
-    sessions: HashMap<String, Session>,
+    // Boxed: a map's empty slots then cost a pointer, not a whole connection or session.
+    connections: HashMap<ConnId, Box<Connection>>,
+    sessions: HashMap<String, Box<Session>>,
     retained: HashMap<MqttString, Arc<Message>>,
     next_conn: ConnId,
     next_assigned_id: u64,
@@ -94,7 +95,7 @@ impl Broker {
     pub fn open(&mut self) -> ConnId {
         let id = self.next_conn;
         self.next_conn += 1;
-        self.connections.insert(id, Connection::new());
+        self.connections.insert(id, Box::new(Connection::new()));
         id
     }
 
@@ -119,7 +120,8 @@ impl Broker {
     pub fn take_outbox(&mut self, conn: ConnId) -> Outbox {
         match self.connections.get_mut(&conn) {
             Some(c) => Outbox {
-                packets: c.outbox.drain(..).collect(),
+                // Taken, not drained: an idle connection keeps no buffer.
+                packets: Vec::from(std::mem::take(&mut c.outbox)),
                 close: c.close_after_flush,
             },
             None => Outbox {
@@ -168,7 +170,7 @@ impl Broker {
         let connected = self
             .connections
             .get(&conn)
-            .is_some_and(Connection::is_connected);
+            .is_some_and(|c| c.is_connected());
         let last = (v5 && connected).then(|| Packet::Disconnect(Disconnect::new(reason)));
         self.close(conn, last);
     }
@@ -276,36 +278,42 @@ impl Broker {
 
     /// The network connection closed (by the peer, or after we closed it).
     pub fn handle_close(&mut self, now: Instant, conn: ConnId) {
-        let Some(c) = self.connections.remove(&conn) else {
+        self.detach_session(now, conn);
+        self.connections.remove(&conn);
+        self.dirty.remove(&conn);
+    }
+
+    /// The connection no longer carries its session: publish or schedule the will (unless
+    /// the client disconnected normally), and end the session or start its expiry. Done as
+    /// soon as the end is known (DISCONNECT received, or the socket closed), so that a
+    /// client reconnecting right after its DISCONNECT finds the session as the spec says.
+    fn detach_session(&mut self, now: Instant, conn: ConnId) {
+        let Some(c) = self.connections.get(&conn) else {
             return;
         };
-        self.dirty.remove(&conn);
-        if c.client_id.is_empty() {
-            return;
-        }
-        let Some(session) = self.sessions.get_mut(&c.client_id) else {
+        let (client_id, abnormal) = (c.client_id.clone(), !c.disconnected_cleanly);
+        let Some(session) = self.sessions.get_mut(&client_id) else {
             return;
         };
         if session.connection != Some(conn) {
-            // Taken over by a newer connection: the session is not this one's any more.
+            // Detached already, or taken over by a newer connection.
             return;
         }
         session.connection = None;
         let will = session.will.take();
         let expiry = session.expiry_interval;
-        let client_id = c.client_id.clone();
-        if let Some((will, delay)) = will {
-            if !c.disconnected_cleanly {
-                // MQTT-3.1.2-8 (5.0): published after the Will Delay Interval or when the
-                // session ends, whichever is first.
-                if delay > 0 && expiry > 0 {
-                    if let Some(s) = self.sessions.get_mut(&client_id) {
-                        s.will = Some((will, delay));
-                        s.will_due = Some(now + Duration::from_secs(u64::from(delay.min(expiry))));
-                    }
-                } else {
-                    self.publish_will(now, &client_id, will);
+        if let Some((will, delay)) = will
+            && abnormal
+        {
+            // MQTT-3.1.2-8 (5.0): published after the Will Delay Interval or when the
+            // session ends, whichever is first.
+            if delay > 0 && expiry > 0 {
+                if let Some(s) = self.sessions.get_mut(&client_id) {
+                    s.will = Some((will, delay));
+                    s.will_due = Some(now + Duration::from_secs(u64::from(delay.min(expiry))));
                 }
+            } else {
+                self.publish_will(now, &client_id, will);
             }
         }
         if let Some(s) = self.sessions.get_mut(&client_id) {
@@ -574,7 +582,7 @@ impl Broker {
         let session = self
             .sessions
             .entry(client_id.clone())
-            .or_insert_with(|| Session::new(client_id.clone(), expiry));
+            .or_insert_with(|| Box::new(Session::new(client_id.clone(), expiry)));
         session.expiry_interval = expiry;
         session.expires_at = None;
         session.connection = Some(conn);
@@ -921,7 +929,11 @@ impl Broker {
         if !c.is_connected() {
             return;
         }
-        let quota = usize::from(c.client_receive_maximum);
+        // The client's Receive Maximum, and our own cap (3.1.1 clients state none).
+        let quota = usize::from(
+            c.client_receive_maximum
+                .min(self.config.max_inflight_messages),
+        );
         let mut to_send = Vec::new();
         while session.inflight.len() < quota {
             let Some(delivery) = session.queue.pop_front() else {
@@ -1010,11 +1022,14 @@ impl Broker {
         let Some(client_id) = self.connections.get(&conn).map(|c| c.client_id.clone()) else {
             return;
         };
-        if let Some(s) = self.sessions.get_mut(&client_id) {
-            s.inflight.retain(|(pid, st)| {
-                !(*pid == ack.packet_id
-                    && matches!(st, Outgoing::Published(d) if d.qos == QoS::AtLeastOnce))
-            });
+        if let Some(s) = self.sessions.get_mut(&client_id)
+            && let Some(i) = s.inflight.iter().position(|(pid, st)| {
+                *pid == ack.packet_id
+                    && matches!(st, Outgoing::Published(d) if d.qos == QoS::AtLeastOnce)
+            })
+        {
+            // Acknowledgements mostly come in order: the entry is near the front.
+            s.inflight.remove(i);
         }
         self.drain_queue(now, &client_id);
     }
@@ -1205,7 +1220,7 @@ impl Broker {
 
     // --- DISCONNECT (§3.14.4) ---
 
-    fn on_disconnect(&mut self, _now: Instant, conn: ConnId, disconnect: Disconnect) {
+    fn on_disconnect(&mut self, now: Instant, conn: ConnId, disconnect: Disconnect) {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
@@ -1231,6 +1246,7 @@ impl Broker {
         if !keep_will && let Some(s) = self.sessions.get_mut(&client_id) {
             s.will = None;
         }
+        self.detach_session(now, conn);
         self.close(conn, None);
     }
 }
