@@ -40,6 +40,21 @@ pub enum Command {
         #[arg(long)]
         scenarios: Option<PathBuf>,
     },
+    /// Render saved results again, or several runs side by side (HTML matrix).
+    Report {
+        /// `results.json` files written by `mqttspec run`.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// json, junit, markdown or html; several inputs need html (the matrix).
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// Column labels for the matrix, one per input (default: each broker's address).
+        #[arg(long, value_delimiter = ',')]
+        labels: Vec<String>,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Run the reference broker in the foreground.
     Broker {
         #[arg(long, default_value = "127.0.0.1:1883")]
@@ -87,11 +102,11 @@ pub struct RunArgs {
     /// Run the scenarios in this directory instead of the built-in set.
     #[arg(long)]
     pub scenarios: Option<PathBuf>,
-    /// Where reports are written.
+    /// Where reports are written: results.json, junit.xml, summary.md, report.html.
     #[arg(long, default_value = "mqttspec-report")]
     pub report_dir: PathBuf,
-    /// Report formats (comma-separated). Today: json.
-    #[arg(long, value_delimiter = ',', default_value = "json")]
+    /// Report formats, comma-separated: json, junit, markdown (md), html.
+    #[arg(long, value_delimiter = ',', default_value = "json,html")]
     pub format: Vec<String>,
     /// Bound on the whole run, in seconds.
     #[arg(long, default_value_t = 600)]

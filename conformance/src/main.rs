@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mqttspec::engine::{self, RunConfig};
 use mqttspec::scenario::{Capability, Catalog, Version};
 use mqttspec_codec::{Packet, ProtocolVersion, render, spec};
-use mqttspec_report::{CaseResult, Outcome};
+use mqttspec_report::{CaseResult, Format, Outcome};
 
 const USAGE: u8 = 2;
 const UNREACHABLE: u8 = 3;
@@ -25,6 +25,12 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::List { filter, scenarios } => list(&filter, scenarios.as_deref()),
         Command::Show { id, scenarios } => show(&id, scenarios.as_deref()),
+        Command::Report {
+            results,
+            format,
+            labels,
+            output,
+        } => report(&results, &format, &labels, output.as_deref()),
         Command::Broker { listen } => broker(listen),
         Command::Decode { hex, protocol } => decode(&hex.join(" "), protocol.into()),
         Command::Spec { id } => show_statement(&id),
@@ -68,10 +74,14 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    let mut formats = Vec::new();
     for f in &args.format {
-        if f != "json" {
-            eprintln!("mqttspec: --format {f}: only json is available in this version");
-            return ExitCode::from(USAGE);
+        match Format::parse(f) {
+            Some(format) => formats.push(format),
+            None => {
+                eprintln!("mqttspec: --format {f}: use json, junit, markdown or html");
+                return ExitCode::from(USAGE);
+            }
         }
     }
     if engine::select(&catalog, &args.filter).is_empty() {
@@ -159,7 +169,7 @@ fn run(args: RunArgs) -> ExitCode {
         if let Some(b) = embedded {
             b.shutdown().await;
         }
-        if let Err(e) = write_reports(&results, &args) {
+        if let Err(e) = write_reports(&results, &args, &formats) {
             eprintln!("mqttspec: cannot write the report: {e}");
             return ExitCode::from(USAGE);
         }
@@ -207,13 +217,77 @@ impl Printer {
     }
 }
 
-fn write_reports(results: &mqttspec_report::RunResults, args: &RunArgs) -> std::io::Result<()> {
+fn write_reports(
+    results: &mqttspec_report::RunResults,
+    args: &RunArgs,
+    formats: &[Format],
+) -> std::io::Result<()> {
+    use std::io::Write;
     std::fs::create_dir_all(&args.report_dir)?;
-    let path = args.report_dir.join("results.json");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    mqttspec_report::json::write(results, &mut file)?;
-    eprintln!("mqttspec: wrote {}", path.display());
+    for &format in formats {
+        let path = args.report_dir.join(format.file_name());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        mqttspec_report::render(format, results, &mut file)?;
+        file.flush()?;
+        eprintln!("mqttspec: wrote {}", path.display());
+    }
     Ok(())
+}
+
+fn report(
+    inputs: &[std::path::PathBuf],
+    format: &str,
+    labels: &[String],
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    use std::io::Write;
+    let Some(format) = Format::parse(format) else {
+        eprintln!("mqttspec: --format {format}: use json, junit, markdown or html");
+        return ExitCode::from(USAGE);
+    };
+    let mut runs = Vec::new();
+    for path in inputs {
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| mqttspec_report::json::read(&text).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(run) => runs.push(run),
+            Err(e) => {
+                eprintln!("mqttspec: {}: {e}", path.display());
+                return ExitCode::from(USAGE);
+            }
+        }
+    }
+    if runs.len() > 1 && format != Format::Html {
+        eprintln!("mqttspec: several results files render only as html (the side-by-side matrix)");
+        return ExitCode::from(USAGE);
+    }
+    if !labels.is_empty() && labels.len() != runs.len() {
+        eprintln!("mqttspec: --labels needs one label per results file");
+        return ExitCode::from(USAGE);
+    }
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("mqttspec: {}: {e}", path.display());
+                return ExitCode::from(USAGE);
+            }
+        },
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let written = match (runs.as_slice(), labels.is_empty()) {
+        ([single], _) => mqttspec_report::render(format, single, &mut out),
+        (many, true) => mqttspec_report::html::write_matrix(many, &mut out),
+        (many, false) => mqttspec_report::html::write_matrix_labeled(many, labels, &mut out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mqttspec: cannot write the report: {e}");
+            ExitCode::from(USAGE)
+        }
+    }
 }
 
 fn summary(results: &mqttspec_report::RunResults, _args: &RunArgs) {

@@ -64,9 +64,18 @@ for v in mqttv311 mqttv5; do
   sub=$!
   wait_for "$out" "SUBACK"
   pubout="$work/willpub-$v"
-  (sleep 30 | stdbuf -oL -eL mosquitto_pub -h 127.0.0.1 -p "$port" -V "$v" -d --will-topic "$topic" --will-payload gone -t smoke/x -l >"$pubout" 2>&1) &
+  # mosquitto_pub -l reads lines from a FIFO we hold open, so it stays connected until we
+  # kill it (by PID): an abnormal close, without DISCONNECT.
+  fifo="$work/fifo-$v"
+  mkfifo "$fifo"
+  stdbuf -oL -eL mosquitto_pub -h 127.0.0.1 -p "$port" -V "$v" -d --will-topic "$topic" --will-payload gone -t smoke/x -l <"$fifo" >"$pubout" 2>&1 &
+  willpub=$!
+  pids+=("$willpub")
+  exec 3>"$fifo"
   wait_for "$pubout" "CONNACK"
-  pkill -KILL -f "will-topic $topic" || true
+  kill -KILL "$willpub"
+  wait "$willpub" 2>/dev/null || true
+  exec 3>&-
   wait "$sub" || fail "$v will: subscriber exited with an error: $(cat "$out")"
   grep -q "^$topic gone$" "$out" || fail "$v will: not published: $(cat "$out")"
   passed=$((passed + 1))
