@@ -70,6 +70,13 @@ pub enum Command {
     },
     /// Print a normative statement of MQTT 3.1.1 and/or 5.0 by id, e.g. MQTT-3.3.1-4.
     Spec { id: String },
+    /// Summarise how the suite covers every normative statement (scenarios/traceability.yaml):
+    /// tested, a Client duty, untestable, or pending; per version, level and section.
+    Coverage {
+        /// Print JSON: per version, the counts and every entry.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -2,8 +2,10 @@
 //!
 //! The scenario engine behind the `mqttspec` command: scenarios ([`scenario`]) are loaded,
 //! checked against the spec manifest, and run concurrently against a broker ([`engine`]);
-//! the results ([`mqttspec_report::RunResults`]) feed the report renderers.
+//! the results ([`mqttspec_report::RunResults`]) feed the report renderers. [`coverage`]
+//! accounts for every normative statement: tested, a Client duty, untestable, or pending.
 
+pub mod coverage;
 pub mod engine;
 pub mod scenario;
 

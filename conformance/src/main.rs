@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Broker { listen } => broker(listen),
         Command::Decode { hex, protocol } => decode(&hex.join(" "), protocol.into()),
         Command::Spec { id } => show_statement(&id),
+        Command::Coverage { json } => coverage(json),
     }
 }
 
@@ -430,5 +431,31 @@ fn show_statement(id: &str) -> ExitCode {
     } else {
         eprintln!("mqttspec: no statement {id} in MQTT 3.1.1 or 5.0");
         ExitCode::from(USAGE)
+    }
+}
+
+fn coverage(json: bool) -> ExitCode {
+    use mqttspec::coverage;
+    let entries = match coverage::table() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("mqttspec: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let summary = coverage::summarize(&entries);
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        coverage::write_json(&summary, &mut out)
+    } else {
+        coverage::write_text(&summary, &mut out)
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mqttspec: {e}");
+            ExitCode::from(USAGE)
+        }
     }
 }

@@ -73,7 +73,8 @@ impl Catalog {
     }
 }
 
-/// Loads every `*.yaml` / `*.yml` file under `dir`, recursively.
+/// Loads every `*.yaml` / `*.yml` file under `dir`, recursively, except `dir/traceability.yaml`
+/// (the traceability table kept beside the built-in scenarios, see [`crate::coverage`]).
 pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<LoadError>> {
     let mut files = Vec::new();
     collect(dir, &mut files).map_err(|e| {
@@ -84,6 +85,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<LoadError>> {
             message: e.to_string(),
         }]
     })?;
+    files.retain(|f| f != &dir.join(crate::coverage::TABLE_FILE_NAME));
     files.sort();
     let mut sources = Vec::new();
     let mut errors = Vec::new();
