@@ -16,6 +16,18 @@ use mqttspec::scenario::{Capability, Catalog, Version};
 use mqttspec_codec::{Packet, ProtocolVersion, render, spec};
 use mqttspec_report::{CaseResult, Format, Outcome};
 
+/// `println!` that exits quietly when standard output is closed (`mqttspec list | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 const USAGE: u8 = 2;
 const UNREACHABLE: u8 = 3;
 
@@ -322,7 +334,7 @@ fn list(filters: &[String], dir: Option<&std::path::Path>) -> ExitCode {
             .map(String::as_str)
             .collect();
         ids.dedup();
-        println!(
+        outln!(
             "{:<48} {:<10} {:<40} {}",
             s.id,
             versions.join(","),
@@ -342,18 +354,12 @@ fn show(id: &str, dir: Option<&std::path::Path>) -> ExitCode {
         eprintln!("mqttspec: no scenario `{id}` (see `mqttspec list`)");
         return ExitCode::from(USAGE);
     };
-    let source = mqttspec::builtin::BUILTIN
-        .iter()
-        .find(|(path, _)| s.source.ends_with(path))
-        .map(|(_, text)| text.to_string())
-        .or_else(|| std::fs::read_to_string(&s.source).ok())
-        .unwrap_or_default();
-    println!("{}", source.trim_end());
-    println!();
+    outln!("{}", s.text.trim_end());
+    outln!();
     for &v in &s.versions {
         for id in s.statements.for_version(v) {
             if let Some(st) = spec::statement(v.spec(), id) {
-                println!(
+                outln!(
                     "{} (MQTT {}) §{} {} [{}]\n  {}\n",
                     st.id,
                     st.version,
@@ -376,7 +382,7 @@ fn broker(listen: std::net::SocketAddr) -> ExitCode {
         };
         match mqttspec_broker::start(config).await {
             Ok(b) => {
-                println!("mqttspec reference broker listening on {}", b.local_addr());
+                outln!("mqttspec reference broker listening on {}", b.local_addr());
                 let _ = tokio::signal::ctrl_c().await;
                 b.shutdown().await;
                 ExitCode::SUCCESS
@@ -399,13 +405,13 @@ fn decode(hex: &str, version: ProtocolVersion) -> ExitCode {
     };
     match Packet::decode(&bytes, version) {
         Ok(packet) => {
-            println!("{}", render::packet(&packet));
+            outln!("{}", render::packet(&packet));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("{e}");
+            outln!("{e}");
             if let Some(s) = e.statement.and_then(|s| s.statement()) {
-                println!("  {} [{} {}] {}", s.id, s.level.as_str(), s.section, s.text);
+                outln!("  {} [{} {}] {}", s.id, s.level.as_str(), s.section, s.text);
             }
             ExitCode::from(1)
         }
@@ -416,7 +422,7 @@ fn show_statement(id: &str) -> ExitCode {
     let mut found = false;
     for s in spec::statements(id) {
         found = true;
-        println!(
+        outln!(
             "{} (MQTT {}) §{} {} — {}\n  {}\n",
             s.id,
             s.version,

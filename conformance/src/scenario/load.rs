@@ -45,8 +45,19 @@ impl Catalog {
         let mut scenarios = Vec::new();
         let mut errors = Vec::new();
         for (file, text) in sources {
-            match load_str(file, text) {
-                Ok(s) => scenarios.push(s),
+            match expand_family(file, text) {
+                Ok(None) => match load_str(file, text) {
+                    Ok(s) => scenarios.push(s),
+                    Err(e) => errors.push(e),
+                },
+                Ok(Some(members)) => {
+                    for (name, member) in members {
+                        match load_str(&name, &member) {
+                            Ok(s) => scenarios.push(s),
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
                 Err(e) => errors.push(e),
             }
         }
@@ -118,6 +129,132 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()>
     Ok(())
 }
 
+/// Most scenarios a family file may expand to.
+const FAMILY_LIMIT: usize = 10_000;
+
+/// A family file: one scenario template and the values to fill it with, so that a rule is
+/// checked across every packet type and version it applies to without copying YAML.
+///
+/// ```yaml
+/// family: malformed/reserved-flags      # a name for errors
+/// matrix:                               # every combination of these values …
+///   packet: [pubrel, subscribe]
+///   flags: [0, 4]
+/// cases:                                # … and/or these explicit rows
+///   - {packet: unsubscribe, flags: 0}
+/// template: |
+///   id: malformed/reserved-flags/{{packet}}/{{flags}}
+///   ...
+/// ```
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Family {
+    family: String,
+    #[serde(default)]
+    matrix: std::collections::BTreeMap<String, Vec<serde_yaml::Value>>,
+    #[serde(default)]
+    cases: Vec<std::collections::BTreeMap<String, serde_yaml::Value>>,
+    template: String,
+}
+
+fn scalar(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// Expands a family file into (name, scenario text) pairs; `None` for an ordinary scenario.
+fn expand_family(file: &str, text: &str) -> Result<Option<Vec<(String, String)>>, LoadError> {
+    let is_family = serde_yaml::from_str::<serde_yaml::Mapping>(text)
+        .is_ok_and(|m| m.contains_key("family") && m.contains_key("template"));
+    if !is_family {
+        return Ok(None);
+    }
+    let error = |line: Option<usize>, column: Option<usize>, message: String| LoadError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let family: Family = serde_yaml::from_str(text).map_err(|e| {
+        let loc = e.location();
+        error(
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+            e.to_string(),
+        )
+    })?;
+    // The cartesian product of the matrix, then the explicit rows.
+    let mut rows: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    if !family.matrix.is_empty() {
+        for (name, values) in &family.matrix {
+            let mut next = Vec::with_capacity(rows.len() * values.len());
+            for row in &rows {
+                for v in values {
+                    let mut r = row.clone();
+                    r.push((name.clone(), scalar(v)));
+                    next.push(r);
+                }
+            }
+            rows = next;
+            if rows.len() > FAMILY_LIMIT {
+                return Err(error(
+                    None,
+                    None,
+                    format!(
+                        "family {} expands to more than {FAMILY_LIMIT} scenarios",
+                        family.family
+                    ),
+                ));
+            }
+        }
+    } else {
+        rows.clear();
+    }
+    rows.extend(
+        family
+            .cases
+            .iter()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), scalar(v))).collect()),
+    );
+    if rows.is_empty() {
+        return Err(error(
+            None,
+            None,
+            format!("family {}: give `matrix` or `cases`", family.family),
+        ));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let mut text = family.template.clone();
+        for (name, value) in row {
+            text = text.replace(&format!("{{{{{name}}}}}"), value);
+        }
+        if let Some(start) = text.find("{{") {
+            let end = text[start..]
+                .find("}}")
+                .map_or(text.len(), |e| start + e + 2);
+            return Err(error(
+                None,
+                None,
+                format!(
+                    "family {}: `{}` has no value in row {}",
+                    family.family,
+                    &text[start..end],
+                    i + 1
+                ),
+            ));
+        }
+        let values: Vec<String> = row.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push((format!("{file} [{}]", values.join(", ")), text));
+    }
+    Ok(Some(out))
+}
+
 /// Parses and checks one scenario file.
 pub fn load_str(file: &str, text: &str) -> Result<Scenario, LoadError> {
     let mut scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
@@ -130,6 +267,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, LoadError> {
         }
     })?;
     scenario.source = file.to_owned();
+    scenario.text = text.to_owned();
     check(&scenario).map_err(|message| LoadError {
         file: file.to_owned(),
         line: None,
@@ -336,6 +474,46 @@ steps:
         );
         let e = load_str("bad.yaml", &bad).unwrap_err();
         assert!(e.message.contains("exactly one packet"), "{e}");
+    }
+
+    #[test]
+    fn families_expand_to_one_scenario_per_row() {
+        let family = r#"
+family: ping
+matrix:
+  n: [1, 2]
+  kind: [a, b]
+cases:
+  - {n: 9, kind: z}
+template: |
+  id: ping/{{kind}}/{{n}}
+  title: PINGREQ gets PINGRESP
+  statements: [MQTT-3.12.4-1]
+  versions: ["3.1.1"]
+  steps:
+    - connect: {client: a}
+    - send: {client: a, pingreq: {}}
+    - expect: {client: a, pingresp: {}}
+"#;
+        let catalog = Catalog::from_sources([("f.yaml", family)]).expect("expands");
+        let ids: Vec<_> = catalog.scenarios.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["ping/a/1", "ping/a/2", "ping/b/1", "ping/b/2", "ping/z/9"]
+        );
+    }
+
+    #[test]
+    fn family_errors_name_the_row() {
+        let family = "family: x\ncases: [{a: 1}]\ntemplate: |\n  id: x/{{a}}/{{b}}\n";
+        let e = Catalog::from_sources([("f.yaml", family)]).unwrap_err();
+        assert!(
+            e[0].message.contains("`{{b}}` has no value in row 1"),
+            "{e:?}"
+        );
+        let bad_member = "family: x\ncases: [{a: 1}]\ntemplate: |\n  id: x/{{a}}\n  titel: typo\n";
+        let e = Catalog::from_sources([("f.yaml", bad_member)]).unwrap_err();
+        assert!(e[0].file.contains("f.yaml [a=1]"), "{e:?}");
     }
 
     #[test]

@@ -158,6 +158,9 @@ pub struct Scenario {
     /// Where it was loaded from (set by the loader).
     #[serde(skip)]
     pub source: String,
+    /// Its YAML text (for a family member, the expanded template).
+    #[serde(skip)]
+    pub text: String,
 }
 
 /// One step. Each kind may be limited to some protocol versions with `only`.
