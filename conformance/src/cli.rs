@@ -55,6 +55,10 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// What the broker supports and its limits, under 3.1, 3.1.1 and 5.0: every answer
+    /// backed by the packets seen.
+    #[command(after_help = EXIT_CODES)]
+    Probe(ProbeArgs),
     /// Run the reference broker in the foreground.
     Broker {
         #[arg(long, default_value = "127.0.0.1:1883")]
@@ -79,12 +83,51 @@ pub enum Command {
     },
 }
 
-#[derive(Args, Debug)]
-pub struct RunArgs {
+/// Which broker to test, and how to reach or start it.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
     /// The broker under test, as mqtt://host:port (or host:port). Default: start the
     /// embedded reference broker on an ephemeral loopback port.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "spawn")]
     pub broker: Option<String>,
+    /// Start the broker under test as a child process: `{port}` in CMD becomes a free
+    /// loopback port, `{config}` the path of the filled-in --config-template. Words split
+    /// like sh (quotes, backslashes), no expansion. Ready once it answers CONNECT with a
+    /// CONNACK; stopped (SIGTERM, then SIGKILL) at the end; its output goes in the report.
+    /// E.g. --spawn 'mosquitto -c {config}'.
+    #[arg(long, value_name = "CMD")]
+    pub spawn: Option<String>,
+    /// A broker configuration template for --spawn: `{port}` in it is replaced and the
+    /// result written to a temporary file, whose path replaces `{config}` in CMD.
+    #[arg(long, value_name = "FILE", requires = "spawn")]
+    pub config_template: Option<PathBuf>,
+    /// Run the broker under test from this Docker image (via the `docker` CLI): its
+    /// --container-port is published on a free loopback port, readiness and logs as for
+    /// --spawn, and the container is removed at the end. No Docker engine: exit code 3.
+    #[arg(long, value_name = "IMAGE[:TAG]", conflicts_with_all = ["broker", "spawn"])]
+    pub image: Option<String>,
+    /// The port the broker listens on inside the --image container.
+    #[arg(long, value_name = "PORT", default_value_t = 1883, requires = "image")]
+    pub container_port: u16,
+    /// Environment for the --image container, K=V (repeatable).
+    #[arg(long, value_name = "K=V", requires = "image")]
+    pub env: Vec<String>,
+    /// The command the --image container runs (split like sh), instead of the image's own.
+    #[arg(long, value_name = "CMD", requires = "image")]
+    pub cmd: Option<String>,
+    /// Seconds a --spawn or --image broker has to become ready (else exit code 3).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub spawn_timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// With --spawn or --image: if the broker crashes, start it again (same port) for the
+    /// cases that follow. Without it, the cases after a crash are errors.
+    #[arg(long)]
+    pub restart_on_crash: bool,
     /// Glob on scenario ids (repeatable); `publish` also selects `publish/…`.
     #[arg(long)]
     pub filter: Vec<String>,
@@ -121,6 +164,19 @@ pub struct RunArgs {
     /// Print every case, not only those that did not pass.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Print JSON (stable: answers with the packets behind them) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

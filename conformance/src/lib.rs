@@ -7,6 +7,7 @@
 
 pub mod coverage;
 pub mod engine;
+pub mod launch;
 pub mod scenario;
 
 /// The built-in scenarios, embedded at build time from `scenarios/`.

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use cli::{Cli, Command, ProtocolArg, RunArgs};
+use cli::{Cli, Command, ProtocolArg, RunArgs, TargetArgs};
 use indicatif::{ProgressBar, ProgressStyle};
-use mqttspec::engine::{self, RunConfig};
+use mqttspec::engine::{self, RunConfig, Supervision};
+use mqttspec::launch::{LaunchError, SpawnSpec, Spawned};
 use mqttspec::scenario::{Capability, Catalog, Version};
 use mqttspec_codec::{Packet, ProtocolVersion, render, spec};
 use mqttspec_report::{CaseResult, Format, Outcome};
@@ -28,6 +29,8 @@ macro_rules! outln {
     }};
 }
 
+mod probe_cmd;
+
 const USAGE: u8 = 2;
 const UNREACHABLE: u8 = 3;
 
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Probe(args) => probe_cmd::main(args),
         Command::List { filter, scenarios } => list(&filter, scenarios.as_deref()),
         Command::Show { id, scenarios } => show(&id, scenarios.as_deref()),
         Command::Report {
@@ -101,24 +105,15 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("mqttspec: no scenario matches {:?}", args.filter);
         return ExitCode::from(USAGE);
     }
+    let spawned = match spawn(&args.target) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let rt = runtime();
     rt.block_on(async move {
-        // The broker: the one named, or the embedded reference broker.
-        let (address, launcher, embedded) = match &args.broker {
-            Some(url) => match cli::parse_broker(url) {
-                Ok(a) => (a, "address".to_owned(), None),
-                Err(e) => {
-                    eprintln!("mqttspec: --broker {e}");
-                    return ExitCode::from(USAGE);
-                }
-            },
-            None => match mqttspec_broker::start(mqttspec_broker::Config::default()).await {
-                Ok(b) => (b.local_addr().to_string(), "embedded".to_owned(), Some(b)),
-                Err(e) => {
-                    eprintln!("mqttspec: cannot start the embedded broker: {e}");
-                    return ExitCode::from(UNREACHABLE);
-                }
-            },
+        let (address, launcher, embedded) = match connect_target(&args.target, &spawned).await {
+            Ok(t) => t,
+            Err(code) => return code,
         };
         let config = RunConfig {
             address,
@@ -136,6 +131,10 @@ fn run(args: RunArgs) -> ExitCode {
             lacks,
             case_timeout: Duration::from_secs(30),
             run_timeout: Duration::from_secs(args.timeout),
+            supervisor: spawned.as_ref().map(|s| Supervision {
+                broker: s.clone(),
+                restart_on_crash: args.restart_on_crash,
+            }),
         };
         let total: usize = engine::select(&catalog, &config.filters)
             .iter()
@@ -166,16 +165,27 @@ fn run(args: RunArgs) -> ExitCode {
             let printer = printer.clone();
             move |c: &CaseResult| printer.case(c)
         };
-        let results = match engine::run(&catalog, &config, on_case).await {
+        let mut results = match engine::run(&catalog, &config, on_case).await {
             Ok(r) => r,
             Err(e) => {
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }
                 eprintln!("mqttspec: {e}");
+                if let Some(s) = &spawned {
+                    s.stop();
+                    eprintln!("mqttspec: the broker's last output:\n{}", s.stderr_tail());
+                }
                 return ExitCode::from(UNREACHABLE);
             }
         };
+        if let Some(s) = &spawned {
+            s.stop();
+            if args.target.image.is_some() {
+                mqttspec::launch::remove_container(s.port());
+            }
+            results.broker.log = Some(s.log());
+        }
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
@@ -193,6 +203,83 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     })
+}
+
+/// Starts the `--spawn` broker, if any (before the runtime: it blocks until ready).
+fn spawn(target: &TargetArgs) -> Result<Option<Arc<Spawned>>, ExitCode> {
+    let command = match (&target.spawn, &target.image) {
+        (Some(command), _) => command.clone(),
+        (None, Some(image)) => match mqttspec::launch::docker_command(
+            image,
+            target.container_port,
+            &target.env,
+            target.cmd.as_deref(),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("mqttspec: {e}");
+                return Err(ExitCode::from(USAGE));
+            }
+        },
+        (None, None) => return Ok(None),
+    };
+    if target.image.is_some()
+        && let Err(e) = mqttspec::launch::docker_available()
+    {
+        eprintln!("mqttspec: --image needs a Docker engine: {e}");
+        return Err(ExitCode::from(UNREACHABLE));
+    }
+    let spec = SpawnSpec {
+        command,
+        config_template: target.config_template.clone(),
+        ready_timeout: Duration::from_secs(target.spawn_timeout),
+    };
+    match Spawned::start(&spec) {
+        Ok(s) => {
+            eprintln!(
+                "mqttspec: spawned `{}` (pid {}) on {}",
+                s.command_line(),
+                s.pid(),
+                s.address()
+            );
+            Ok(Some(Arc::new(s)))
+        }
+        Err(LaunchError::Usage(e)) => {
+            eprintln!("mqttspec: {e}");
+            Err(ExitCode::from(USAGE))
+        }
+        Err(LaunchError::NotReady(e)) => {
+            eprintln!("mqttspec: the broker under test is not ready: {e}");
+            Err(ExitCode::from(UNREACHABLE))
+        }
+    }
+}
+
+/// The broker's address and launcher: the spawned one, the one named, or the embedded
+/// reference broker (started here; shut it down at the end).
+async fn connect_target(
+    target: &TargetArgs,
+    spawned: &Option<Arc<Spawned>>,
+) -> Result<(String, String, Option<mqttspec_broker::BrokerHandle>), ExitCode> {
+    if let Some(s) = spawned {
+        return Ok((s.address(), s.launcher(), None));
+    }
+    match &target.broker {
+        Some(url) => match cli::parse_broker(url) {
+            Ok(a) => Ok((a, "address".to_owned(), None)),
+            Err(e) => {
+                eprintln!("mqttspec: --broker {e}");
+                Err(ExitCode::from(USAGE))
+            }
+        },
+        None => match mqttspec_broker::start(mqttspec_broker::Config::default()).await {
+            Ok(b) => Ok((b.local_addr().to_string(), "embedded".to_owned(), Some(b))),
+            Err(e) => {
+                eprintln!("mqttspec: cannot start the embedded broker: {e}");
+                Err(ExitCode::from(UNREACHABLE))
+            }
+        },
+    }
 }
 
 struct Printer {

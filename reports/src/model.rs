@@ -35,12 +35,17 @@ pub struct ToolInfo {
 pub struct BrokerInfo {
     /// `host:port` tested.
     pub address: String,
-    /// How the broker was reached: `embedded` (the reference broker), `address`, …
+    /// How the broker was reached: `embedded` (the reference broker), `address`,
+    /// `spawn: CMD …` (started by `--spawn`), …
     pub launcher: String,
     /// What each protocol version's CONNACK revealed (5.0 properties; for 3.1.1 only that
     /// it connected), keyed by protocol version.
     #[serde(default)]
     pub capabilities: BTreeMap<String, BTreeMap<String, String>>,
+    /// What a broker the run started itself (`--spawn`) wrote: the last ~64 KiB of its
+    /// standard output and error, with restarts and its exit marked. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 /// Counts of cases by outcome.

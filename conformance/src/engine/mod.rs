@@ -34,6 +34,28 @@ pub struct RunConfig {
     pub case_timeout: Duration,
     /// Bound on the whole run; cases still running then become `timeout`.
     pub run_timeout: Duration,
+    /// A broker the run started itself, watched for crashes between and during cases.
+    pub supervisor: Option<Supervision>,
+}
+
+/// A broker process the run is responsible for (`--spawn`): the engine asks it whether it
+/// crashed, and may restart it.
+pub trait Supervised: Send + Sync + std::fmt::Debug {
+    /// `Some(why)` (exit status, last standard error lines) if it exited on its own.
+    fn crashed(&self) -> Option<String>;
+    /// The last crash seen, even after a restart.
+    fn last_crash(&self) -> Option<String>;
+    /// Counts (re)starts: a case that sees it change ran across a crash.
+    fn generation(&self) -> u64;
+    /// Starts it again and waits until it is ready (blocking, bounded).
+    fn restart(&self) -> Result<(), String>;
+}
+
+#[derive(Clone, Debug)]
+pub struct Supervision {
+    pub broker: Arc<dyn Supervised>,
+    /// Start it again after a crash, for the cases that follow.
+    pub restart_on_crash: bool,
 }
 
 impl RunConfig {
@@ -50,6 +72,7 @@ impl RunConfig {
             lacks: BTreeSet::new(),
             case_timeout: Duration::from_secs(30),
             run_timeout: Duration::from_secs(600),
+            supervisor: None,
         }
     }
 }
@@ -126,28 +149,38 @@ pub async fn run(
     let caps = Arc::new(caps);
     let on_case = Arc::new(on_case);
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
+    // Held while restarting a crashed broker; `true` once a restart failed (no more tries).
+    let restarting = Arc::new(tokio::sync::Mutex::new(false));
     let mut set = tokio::task::JoinSet::new();
     for (index, (scenario, version)) in cases.into_iter().enumerate() {
-        let (config, caps, on_case, semaphore) = (
+        let (config, caps, on_case, semaphore, restarting) = (
             config.clone(),
             caps.clone(),
             on_case.clone(),
             semaphore.clone(),
+            restarting.clone(),
         );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let result = match missing_capability(&scenario, version, &caps, &config) {
                 Some(why) => skipped(&scenario, version, why),
-                None => {
-                    case::run(case::CaseSetup {
-                        scenario: &scenario,
-                        version,
-                        index,
-                        run_id,
-                        config: &config,
-                    })
-                    .await
-                }
+                None => match broker_up(config.supervisor.as_ref(), &restarting).await {
+                    Err(why) => crashed(&scenario, version, why),
+                    Ok(generation) => {
+                        let mut result = case::run(case::CaseSetup {
+                            scenario: &scenario,
+                            version,
+                            index,
+                            run_id,
+                            config: &config,
+                        })
+                        .await;
+                        if let (Some(s), Some(generation)) = (&config.supervisor, generation) {
+                            mark_crash(&mut result, s, generation);
+                        }
+                        result
+                    }
+                },
             };
             on_case(&result);
             (index, result)
@@ -198,6 +231,7 @@ pub async fn run(
             address: config.address.clone(),
             launcher: config.launcher.clone(),
             capabilities: caps.report(),
+            log: None,
         },
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
@@ -205,6 +239,72 @@ pub async fn run(
         summary: Summary::of(&cases),
         cases,
     })
+}
+
+/// Before a case: is the supervised broker (if any) up? Restarts it after a crash when asked
+/// to. `Ok(generation)` to compare after the case; `Err(why)` makes the case an error.
+async fn broker_up(
+    supervisor: Option<&Supervision>,
+    restarting: &tokio::sync::Mutex<bool>,
+) -> Result<Option<u64>, String> {
+    let Some(s) = supervisor else {
+        return Ok(None);
+    };
+    let Some(why) = s.broker.crashed() else {
+        return Ok(Some(s.broker.generation()));
+    };
+    if !s.restart_on_crash {
+        return Err(format!("the broker is down: {why}"));
+    }
+    let mut failed = restarting.lock().await;
+    if *failed {
+        return Err(format!(
+            "the broker is down and could not be restarted: {why}"
+        ));
+    }
+    // Another case may have restarted it while this one waited for the lock.
+    if s.broker.crashed().is_some() {
+        let broker = s.broker.clone();
+        let restarted = tokio::task::spawn_blocking(move || broker.restart())
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = restarted {
+            *failed = true;
+            return Err(format!(
+                "the broker is down ({why}) and restarting it failed: {e}"
+            ));
+        }
+    }
+    Ok(Some(s.broker.generation()))
+}
+
+/// After a case: if the broker crashed while it ran, the verdict is an error, not the
+/// broker's behaviour.
+fn mark_crash(result: &mut CaseResult, s: &Supervision, generation: u64) {
+    let why = match s.broker.crashed() {
+        Some(why) => why,
+        None if s.broker.generation() != generation => s
+            .broker
+            .last_crash()
+            .unwrap_or_else(|| "the broker was restarted".into()),
+        None => return,
+    };
+    let before = result
+        .message
+        .take()
+        .map(|m| format!(" (the case saw: {m})"))
+        .unwrap_or_default();
+    result.outcome = Outcome::Error;
+    result.message = Some(format!(
+        "the broker crashed during this case{before}: {why}"
+    ));
+}
+
+fn crashed(s: &Scenario, v: Version, why: String) -> CaseResult {
+    CaseResult {
+        outcome: Outcome::Error,
+        ..skipped(s, v, why)
+    }
 }
 
 fn missing_capability(
