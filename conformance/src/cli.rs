@@ -164,6 +164,10 @@ pub struct RunArgs {
     /// Print every case, not only those that did not pass.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Which cases keep their wire transcript in the reports: `all`, or `failures` (every
+    /// case that did not pass) for smaller reports.
+    #[arg(long, value_enum, default_value_t = Transcripts::All)]
+    pub transcripts: Transcripts,
 }
 
 #[derive(Args, Debug)]
@@ -177,6 +181,12 @@ pub struct ProbeArgs {
     /// Print JSON (stable: answers with the packets behind them) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Transcripts {
+    All,
+    Failures,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

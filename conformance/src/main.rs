@@ -192,6 +192,13 @@ fn run(args: RunArgs) -> ExitCode {
         if let Some(b) = embedded {
             b.shutdown().await;
         }
+        if args.transcripts == cli::Transcripts::Failures {
+            for case in &mut results.cases {
+                if matches!(case.outcome, Outcome::Pass | Outcome::Skipped) {
+                    case.transcript.clear();
+                }
+            }
+        }
         if let Err(e) = write_reports(&results, &args, &formats) {
             eprintln!("mqttspec: cannot write the report: {e}");
             return ExitCode::from(USAGE);
