@@ -9,7 +9,8 @@ Exit codes:
   0  every case passed (or was skipped)
   1  a case failed, timed out or errored (or warned, with --strict)
   2  usage, scenario or configuration error
-  3  the broker could not be reached";
+  3  the broker could not be reached
+  130  interrupted (Ctrl-C); a spawned broker is stopped first";
 
 /// MQTT conformance testing for brokers: every verdict traced to the normative statement it
 /// tests.

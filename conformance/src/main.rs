@@ -33,6 +33,8 @@ mod probe_cmd;
 
 const USAGE: u8 = 2;
 const UNREACHABLE: u8 = 3;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -165,7 +167,24 @@ fn run(args: RunArgs) -> ExitCode {
             let printer = printer.clone();
             move |c: &CaseResult| printer.case(c)
         };
-        let mut results = match engine::run(&catalog, &config, on_case).await {
+        // Ctrl-C stops a spawned broker (or container) too, instead of leaving it running.
+        let outcome = tokio::select! {
+            r = engine::run(&catalog, &config, on_case) => r,
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
+                if let Some(s) = &spawned {
+                    s.stop();
+                    if args.target.image.is_some() {
+                        mqttspec::launch::remove_container(s.port());
+                    }
+                }
+                eprintln!("mqttspec: interrupted");
+                return ExitCode::from(INTERRUPTED);
+            }
+        };
+        let mut results = match outcome {
             Ok(r) => r,
             Err(e) => {
                 if let Some(bar) = &bar {
