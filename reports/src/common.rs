@@ -239,22 +239,6 @@ pub(crate) fn by_section(results: &RunResults) -> Vec<((String, String), Vec<&Ca
     groups
 }
 
-pub(crate) fn summary_of<'a>(cases: impl IntoIterator<Item = &'a CaseResult>) -> Summary {
-    let mut s = Summary::default();
-    for case in cases {
-        s.total += 1;
-        match case.outcome {
-            Outcome::Pass => s.pass += 1,
-            Outcome::Fail => s.fail += 1,
-            Outcome::Warn => s.warn += 1,
-            Outcome::Skipped => s.skipped += 1,
-            Outcome::Error => s.error += 1,
-            Outcome::Timeout => s.timeout += 1,
-        }
-    }
-    s
-}
-
 /// Whether a tag names a CVE (`CVE-2017-7650`).
 pub(crate) fn is_cve(tag: &str) -> bool {
     tag.len() > 4 && tag[..4].eq_ignore_ascii_case("CVE-")

@@ -20,7 +20,7 @@ use crate::common::{
     OUTCOMES, Verdict, cmp_protocols, cmp_sections, count, fmt_duration_ms, fmt_offset, fmt_rate,
     fmt_time, is_cve, is_hidden_control, outcome_label, pass_rate, protocols, push_control_escape,
     run_label, section_key, section_label, section_of_statement, section_title, severity,
-    statement, summary_of, visible_controls,
+    statement, visible_controls,
 };
 use crate::model::{CaseResult, Direction, Outcome, RunResults, Summary};
 
@@ -569,7 +569,7 @@ fn render(r: &RunResults) -> String {
             ("statements", "Statements"),
         ],
     );
-    let all = summary_of(&r.cases);
+    let all = Summary::of(&r.cases);
     let versions = protocols(&r.cases);
 
     // Hero: broker and run, verdict.
@@ -659,7 +659,7 @@ fn render(r: &RunResults) -> String {
         );
     }
     for v in &versions {
-        let s = summary_of(r.cases.iter().filter(|c| &c.protocol == v));
+        let s = Summary::of(r.cases.iter().filter(|c| &c.protocol == v));
         summary_card(
             &mut h,
             &format!("MQTT {v}"),
@@ -789,7 +789,7 @@ fn section_table(h: &mut String, r: &RunResults) {
     }
     h.push_str("<th class=\"barcol\">Result</th></tr></thead><tbody>");
     for ((protocol, section), cases) in crate::common::by_section(r) {
-        let s = summary_of(cases.iter().copied());
+        let s = Summary::of(cases.iter().copied());
         let present: Vec<&str> = OUTCOMES
             .iter()
             .filter(|&&o| count(&s, o) > 0)
@@ -1045,7 +1045,7 @@ fn render_matrix(runs: &[RunResults], labels: &[String]) -> String {
 
     h.push_str("<section class=\"cards\" id=\"summary\">");
     for (r, label) in runs.iter().zip(labels) {
-        let s = summary_of(&r.cases);
+        let s = Summary::of(&r.cases);
         let sub = format!(
             "{} · {} · {}",
             match r.broker.launcher.as_str() {

@@ -7,7 +7,7 @@ use std::io;
 
 use crate::common::{
     OUTCOMES, Verdict, count, fmt_duration_ms, fmt_rate, fmt_time, is_cve, one_line, outcome_label,
-    pass_rate, protocols, summary_of,
+    pass_rate, protocols,
 };
 use crate::model::{CaseResult, Outcome, RunResults, Summary};
 
@@ -22,7 +22,7 @@ pub fn write(results: &RunResults, out: &mut impl io::Write) -> io::Result<()> {
 
 fn render(r: &RunResults) -> String {
     let mut m = String::new();
-    let all = summary_of(&r.cases);
+    let all = Summary::of(&r.cases);
     let verdict = Verdict::of(&all, r.strict);
     let mark = match verdict {
         Verdict::Passed => "✅",
@@ -68,7 +68,7 @@ fn render(r: &RunResults) -> String {
     m.push_str(" --: |\n");
     let versions = protocols(&r.cases);
     for v in &versions {
-        let s = summary_of(r.cases.iter().filter(|c| &c.protocol == v));
+        let s = Summary::of(r.cases.iter().filter(|c| &c.protocol == v));
         row(&mut m, &format!("MQTT {}", escape(v)), &s, false);
     }
     if versions.len() != 1 {

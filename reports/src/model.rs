@@ -62,12 +62,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(cases: &[CaseResult]) -> Summary {
-        let mut s = Summary {
-            total: cases.len(),
-            ..Summary::default()
-        };
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a CaseResult>) -> Summary {
+        let mut s = Summary::default();
         for case in cases {
+            s.total += 1;
             match case.outcome {
                 Outcome::Pass => s.pass += 1,
                 Outcome::Fail => s.fail += 1,
