@@ -102,8 +102,9 @@ pub struct TargetArgs {
     /// result written to a temporary file, whose path replaces `{config}` in CMD.
     #[arg(long, value_name = "FILE", requires = "spawn")]
     pub config_template: Option<PathBuf>,
-    /// Run the broker under test from this Docker image (via the `docker` CLI): its
-    /// --container-port is published on a free loopback port, readiness and logs as for
+    /// Run the broker under test in a container of this image, through testcontainers (the
+    /// image must be in the local Docker engine: nothing is pulled if it is): its
+    /// --container-port is published on a free port of 127.0.0.1, readiness and logs as for
     /// --spawn, and the container is removed at the end. No Docker engine: exit code 3.
     #[arg(long, value_name = "IMAGE[:TAG]", conflicts_with_all = ["broker", "spawn"])]
     pub image: Option<String>,

@@ -12,7 +12,7 @@ use clap::Parser;
 use cli::{Cli, Command, ProtocolArg, RunArgs, TargetArgs};
 use indicatif::{ProgressBar, ProgressStyle};
 use mqttspec::engine::{self, RunConfig, Supervision};
-use mqttspec::launch::{LaunchError, SpawnSpec, Spawned};
+use mqttspec::launch::{LaunchError, Launched, SpawnSpec, Spawned};
 use mqttspec::scenario::{Capability, Catalog, Version};
 use mqttspec_codec::{Packet, ProtocolVersion, render, spec};
 use mqttspec_report::{CaseResult, Format, Outcome};
@@ -176,9 +176,6 @@ fn run(args: RunArgs) -> ExitCode {
                 }
                 if let Some(s) = &spawned {
                     s.stop();
-                    if args.target.image.is_some() {
-                        mqttspec::launch::remove_container(s.port());
-                    }
                 }
                 eprintln!("mqttspec: interrupted");
                 return ExitCode::from(INTERRUPTED);
@@ -200,9 +197,6 @@ fn run(args: RunArgs) -> ExitCode {
         };
         if let Some(s) = &spawned {
             s.stop();
-            if args.target.image.is_some() {
-                mqttspec::launch::remove_container(s.port());
-            }
             results.broker.log = Some(s.log());
         }
         if let Some(bar) = &bar {
@@ -231,44 +225,23 @@ fn run(args: RunArgs) -> ExitCode {
     })
 }
 
-/// Starts the `--spawn` broker, if any (before the runtime: it blocks until ready).
-fn spawn(target: &TargetArgs) -> Result<Option<Arc<Spawned>>, ExitCode> {
-    let command = match (&target.spawn, &target.image) {
-        (Some(command), _) => command.clone(),
-        (None, Some(image)) => match mqttspec::launch::docker_command(
-            image,
-            target.container_port,
-            &target.env,
-            target.cmd.as_deref(),
-        ) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("mqttspec: {e}");
-                return Err(ExitCode::from(USAGE));
-            }
-        },
+/// Starts the `--spawn` or `--image` broker, if any (before the runtime: it blocks until
+/// ready).
+fn spawn(target: &TargetArgs) -> Result<Option<Arc<Launched>>, ExitCode> {
+    let launched = match (&target.spawn, &target.image) {
+        (Some(command), _) => Spawned::start(&SpawnSpec {
+            command: command.clone(),
+            config_template: target.config_template.clone(),
+            ready_timeout: Duration::from_secs(target.spawn_timeout),
+        })
+        .map(Launched::Process),
+        (None, Some(image)) => start_container(target, image),
         (None, None) => return Ok(None),
     };
-    if target.image.is_some()
-        && let Err(e) = mqttspec::launch::docker_available()
-    {
-        eprintln!("mqttspec: --image needs a Docker engine: {e}");
-        return Err(ExitCode::from(UNREACHABLE));
-    }
-    let spec = SpawnSpec {
-        command,
-        config_template: target.config_template.clone(),
-        ready_timeout: Duration::from_secs(target.spawn_timeout),
-    };
-    match Spawned::start(&spec) {
-        Ok(s) => {
-            eprintln!(
-                "mqttspec: spawned `{}` (pid {}) on {}",
-                s.command_line(),
-                s.pid(),
-                s.address()
-            );
-            Ok(Some(Arc::new(s)))
+    match launched {
+        Ok(l) => {
+            eprintln!("mqttspec: {}", l.started());
+            Ok(Some(Arc::new(l)))
         }
         Err(LaunchError::Usage(e)) => {
             eprintln!("mqttspec: {e}");
@@ -281,11 +254,31 @@ fn spawn(target: &TargetArgs) -> Result<Option<Arc<Spawned>>, ExitCode> {
     }
 }
 
+#[cfg(feature = "containers")]
+fn start_container(target: &TargetArgs, image: &str) -> Result<Launched, LaunchError> {
+    use mqttspec::launch::container::{Container, ImageSpec};
+    Container::start(&ImageSpec {
+        image: image.to_owned(),
+        container_port: target.container_port,
+        env: target.env.clone(),
+        cmd: target.cmd.clone(),
+        ready_timeout: Duration::from_secs(target.spawn_timeout),
+    })
+    .map(Launched::Container)
+}
+
+#[cfg(not(feature = "containers"))]
+fn start_container(_: &TargetArgs, _: &str) -> Result<Launched, LaunchError> {
+    Err(LaunchError::Usage(
+        "--image needs mqttspec built with the `containers` feature (on by default)".into(),
+    ))
+}
+
 /// The broker's address and launcher: the spawned one, the one named, or the embedded
 /// reference broker (started here; shut it down at the end).
 async fn connect_target(
     target: &TargetArgs,
-    spawned: &Option<Arc<Spawned>>,
+    spawned: &Option<Arc<Launched>>,
 ) -> Result<(String, String, Option<mqttspec_broker::BrokerHandle>), ExitCode> {
     if let Some(s) = spawned {
         return Ok((s.address(), s.launcher(), None));

@@ -98,9 +98,6 @@ pub fn main(args: ProbeArgs) -> ExitCode {
     });
     if let Some(s) = &spawned {
         s.stop();
-        if args.target.image.is_some() {
-            mqttspec::launch::remove_container(s.port());
-        }
     }
     code
 }

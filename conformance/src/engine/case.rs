@@ -11,6 +11,7 @@ use super::RunConfig;
 use super::client::{Client, Incoming, Transcript};
 use crate::scenario::packet::{ConnectSpec, Resolve, encode, properties};
 use crate::scenario::pattern::{Matcher, Vars, View, kind, view};
+use crate::scenario::script::Names;
 use crate::scenario::{ConnectStep, ExpectClosedStep, ExpectStep, Level, Scenario, Step, Version};
 
 /// Default bound on one `expect`.
@@ -62,30 +63,19 @@ impl Stop {
 
 /// Names and variables of one case.
 struct Context {
-    prefix: String,
-    id_stem: String,
+    names: Names,
     vars: Vars,
 }
 
 impl Context {
     fn client_id(&self, client: &str) -> String {
-        let mut id = format!("{}{client}", self.id_stem);
-        id.truncate(23);
-        id
+        self.names.client_id(client)
     }
 }
 
 impl Resolve for Context {
     fn interpolate(&self, text: &str) -> String {
-        let mut out = text.replace("{prefix}", &self.prefix);
-        while let Some(start) = out.find("{client_id:") {
-            let Some(len) = out[start..].find('}') else {
-                break;
-            };
-            let name = out[start + 11..start + len].to_owned();
-            out.replace_range(start..=start + len, &self.client_id(&name));
-        }
-        out
+        self.names.interpolate(text)
     }
 
     fn var(&self, name: &str) -> Result<u64, String> {
@@ -175,8 +165,10 @@ async fn run_steps(
 ) -> Result<(), Stop> {
     let v = setup.version;
     let mut ctx = Context {
-        prefix: format!("mqttspec/{:06x}/{}", setup.run_id, setup.index),
-        id_stem: format!("ms{:06x}x{:x}", setup.run_id, setup.index),
+        names: Names {
+            prefix: format!("mqttspec/{:06x}/{}", setup.run_id, setup.index),
+            id_stem: format!("ms{:06x}x{:x}", setup.run_id, setup.index),
+        },
         vars: Vars::new(),
     };
     let mut clients: HashMap<String, Client> = HashMap::new();

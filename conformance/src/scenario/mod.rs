@@ -7,6 +7,7 @@
 mod load;
 pub mod packet;
 pub mod pattern;
+pub mod script;
 mod value;
 
 use std::fmt;

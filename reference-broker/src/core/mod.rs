@@ -256,6 +256,14 @@ impl Broker {
                 self.close(conn, connack.map(Packet::ConnAck));
             }
             _ => {
+                // A CONNACK-only code (0x84, from a second CONNECT naming an unknown
+                // version) has no place in DISCONNECT: that CONNECT is a Protocol Error
+                // (MQTT-3.1.0-2), and DISCONNECT carries only its own codes (MQTT-3.14.2-1).
+                let code = if code.allowed_in(PacketType::Disconnect) {
+                    code
+                } else {
+                    ReasonCode::PROTOCOL_ERROR
+                };
                 let mut disconnect = Disconnect::new(code);
                 if c.version.is_v5() {
                     disconnect

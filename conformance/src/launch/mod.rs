@@ -1,7 +1,12 @@
-//! Brokers the run starts itself (`--spawn 'CMD … {port}'`): a child process on a free
-//! loopback port, its output kept (bounded), readiness checked with a real CONNECT/CONNACK,
-//! watched for crashes during the run, restarted on request, and stopped at the end (SIGTERM,
-//! then SIGKILL after a grace period).
+//! Brokers the run starts itself. `--spawn 'CMD … {port}'` ([`Spawned`]): a child process
+//! on a free loopback port, its output kept (bounded), readiness checked with a real
+//! CONNECT/CONNACK, watched for crashes during the run, restarted on request, and stopped at
+//! the end (SIGTERM, then SIGKILL after a grace period). `--image` ([`container`], cargo
+//! feature `containers`): the same for a container started through testcontainers.
+//! [`Launched`] is either, for the commands that take both.
+
+#[cfg(feature = "containers")]
+pub mod container;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -133,92 +138,14 @@ pub fn quote(word: &str) -> String {
     }
 }
 
-/// The `--spawn` command that runs `image` in the foreground with the `docker` CLI: the
-/// container's port published on `127.0.0.1:{port}`, removed when it stops (`--rm`; docker
-/// passes our SIGTERM on to it), its output being the container's log.
-pub fn docker_command(
-    image: &str,
-    container_port: u16,
-    env: &[String],
-    cmd: Option<&str>,
-) -> Result<String, String> {
-    let mut argv: Vec<String> = ["docker", "run", "--rm", "--init", "-p"]
-        .map(String::from)
-        .to_vec();
-    argv.push(format!("127.0.0.1:{{port}}:{container_port}"));
-    // Named, so that the container can be removed even if docker itself had to be killed.
-    argv.push("--name".into());
-    argv.push(container_name("{port}"));
-    for kv in env {
-        if !kv.contains('=') {
-            return Err(format!("--env {kv}: expected K=V"));
-        }
-        argv.push("-e".into());
-        argv.push(kv.clone());
-    }
-    argv.push("--label".into());
-    argv.push("mqttspec=broker-under-test".into());
-    argv.push(image.to_owned());
-    if let Some(cmd) = cmd {
-        argv.extend(shell_words(cmd).map_err(|e| format!("--cmd: {e}"))?);
-    }
-    Ok(argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "))
-}
-
-/// The name of the container [`docker_command`] starts for a port.
-pub fn container_name(port: &str) -> String {
-    format!("mqttspec-broker-{}-{port}", std::process::id())
-}
-
-/// Removes the container for this port, if it is still there (quietly, best effort).
-pub fn remove_container(port: u16) {
-    let _ = Command::new("docker")
-        .args(["rm", "-f", &container_name(&port.to_string())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// Is a Docker engine reachable (`docker info`, bounded)?
-pub fn docker_available() -> Result<(), String> {
-    let mut child = Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run `docker`: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                return Err(format!("`docker info` failed ({status}): {}", err.trim()));
-            }
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("`docker info` did not answer within 10 s".into());
-            }
-        }
-    }
-}
-
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The child's output: everything (bounded), and standard error alone (bounded).
+/// The broker's output: everything (bounded), and standard error alone (bounded).
 #[derive(Default)]
-struct Output {
+pub(crate) struct Output {
     all: VecDeque<u8>,
     stderr: VecDeque<u8>,
 }
@@ -232,10 +159,40 @@ fn push_bounded(buf: &mut VecDeque<u8>, bytes: &[u8], limit: usize) {
 }
 
 impl Output {
-    fn note(&mut self, line: &str) {
+    /// A line of ours (restarts, exits) among the broker's.
+    pub(crate) fn note(&mut self, line: &str) {
         push_bounded(&mut self.all, line.as_bytes(), LOG_LIMIT);
         push_bounded(&mut self.all, b"\n", LOG_LIMIT);
     }
+
+    /// A line of the broker's output.
+    pub(crate) fn push(&mut self, line: &[u8], is_stderr: bool) {
+        // A line longer than the limit keeps only its end.
+        let keep = &line[line.len().saturating_sub(LOG_LIMIT)..];
+        push_bounded(&mut self.all, keep, LOG_LIMIT);
+        if is_stderr {
+            push_bounded(&mut self.stderr, keep, STDERR_LIMIT);
+        }
+    }
+
+    /// The last [`LOG_LIMIT`] bytes of all output.
+    pub(crate) fn log(&self) -> String {
+        let (a, b) = self.all.as_slices();
+        String::from_utf8_lossy(&[a, b].concat()).into_owned()
+    }
+
+    /// The last lines of standard error, for messages.
+    pub(crate) fn stderr_tail(&self) -> String {
+        let (a, b) = self.stderr.as_slices();
+        let text = String::from_utf8_lossy(&[a, b].concat()).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(STDERR_LINES)..].join("\n")
+    }
+}
+
+/// Locks, even after a panic elsewhere (the data is plain bytes and flags).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn collect(mut from: impl Read, output: Arc<Mutex<Output>>, is_stderr: bool) {
@@ -245,15 +202,7 @@ fn collect(mut from: impl Read, output: Arc<Mutex<Output>>, is_stderr: bool) {
         line.clear();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return,
-            Ok(_) => {
-                // A line longer than the limit keeps only its end.
-                let keep = &line[line.len().saturating_sub(LOG_LIMIT)..];
-                let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
-                push_bounded(&mut out.all, keep, LOG_LIMIT);
-                if is_stderr {
-                    push_bounded(&mut out.stderr, keep, STDERR_LIMIT);
-                }
-            }
+            Ok(_) => lock(&output).push(&line, is_stderr),
         }
     }
 }
@@ -380,22 +329,12 @@ impl Spawned {
 
     /// The last [`LOG_LIMIT`] bytes of its output.
     pub fn log(&self) -> String {
-        let out = self.output.lock().unwrap_or_else(|p| p.into_inner());
-        let (a, b) = out.all.as_slices();
-        let mut bytes = a.to_vec();
-        bytes.extend_from_slice(b);
-        String::from_utf8_lossy(&bytes).into_owned()
+        lock(&self.output).log()
     }
 
     /// The last lines of its standard error, for messages.
     pub fn stderr_tail(&self) -> String {
-        let out = self.output.lock().unwrap_or_else(|p| p.into_inner());
-        let (a, b) = out.stderr.as_slices();
-        let mut bytes = a.to_vec();
-        bytes.extend_from_slice(b);
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(STDERR_LINES)..].join("\n")
+        lock(&self.output).stderr_tail()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
@@ -554,6 +493,101 @@ impl Drop for Spawned {
     }
 }
 
+/// The broker the run started: a process (`--spawn`) or a container (`--image`).
+#[derive(Debug)]
+pub enum Launched {
+    Process(Spawned),
+    #[cfg(feature = "containers")]
+    Container(container::Container),
+}
+
+impl Launched {
+    /// `host:port` it listens on.
+    pub fn address(&self) -> String {
+        match self {
+            Launched::Process(p) => p.address(),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c.address(),
+        }
+    }
+
+    /// For the report's `launcher`.
+    pub fn launcher(&self) -> String {
+        match self {
+            Launched::Process(p) => p.launcher(),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c.launcher(),
+        }
+    }
+
+    /// One line for the terminal: what was started, where.
+    pub fn started(&self) -> String {
+        match self {
+            Launched::Process(p) => format!(
+                "spawned `{}` (pid {}) on {}",
+                p.command_line(),
+                p.pid(),
+                p.address()
+            ),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => format!("started {} on {}", c.launcher(), c.address()),
+        }
+    }
+
+    /// The last bytes of its output.
+    pub fn log(&self) -> String {
+        match self {
+            Launched::Process(p) => p.log(),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c.log(),
+        }
+    }
+
+    /// The last lines of its standard error.
+    pub fn stderr_tail(&self) -> String {
+        match self {
+            Launched::Process(p) => p.stderr_tail(),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c.stderr_tail(),
+        }
+    }
+
+    /// Stops it (a container is removed too).
+    pub fn stop(&self) {
+        match self {
+            Launched::Process(p) => p.stop(),
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c.stop(),
+        }
+    }
+
+    fn supervised(&self) -> &dyn Supervised {
+        match self {
+            Launched::Process(p) => p,
+            #[cfg(feature = "containers")]
+            Launched::Container(c) => c,
+        }
+    }
+}
+
+impl Supervised for Launched {
+    fn crashed(&self) -> Option<String> {
+        self.supervised().crashed()
+    }
+
+    fn last_crash(&self) -> Option<String> {
+        self.supervised().last_crash()
+    }
+
+    fn generation(&self) -> u64 {
+        self.supervised().generation()
+    }
+
+    fn restart(&self) -> Result<(), String> {
+        self.supervised().restart()
+    }
+}
+
 type Started = (Child, Vec<std::thread::JoinHandle<()>>);
 
 fn spawn_child(argv: &[String], output: &Arc<Mutex<Output>>) -> std::io::Result<Started> {
@@ -598,7 +632,7 @@ fn write_config(template: &Path, port: u16) -> Result<(PathBuf, PathBuf), Launch
 }
 
 /// One readiness attempt: CONNECT (3.1.1) and any CONNACK back, refusals included.
-fn connack_from(addr: SocketAddr) -> Result<(), String> {
+pub(crate) fn connack_from(addr: SocketAddr) -> Result<(), String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500))
         .map_err(|e| format!("connect: {e}"))?;
     let _ = s.set_read_timeout(Some(Duration::from_millis(1000)));
@@ -646,35 +680,6 @@ mod tests {
         assert!(shell_words("'open").is_err());
         assert!(shell_words("\"open").is_err());
         assert!(shell_words("x\\").is_err());
-    }
-
-    #[test]
-    fn docker_commands_round_trip() {
-        let c = docker_command(
-            "mqttspec-reference:ci",
-            1883,
-            &["A=b c".into()],
-            Some("/mqttspec broker --listen 0.0.0.0:1883"),
-        )
-        .unwrap();
-        let words = shell_words(&c).unwrap();
-        assert_eq!(
-            words[..6],
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--init",
-                "-p",
-                "127.0.0.1:{port}:1883"
-            ]
-        );
-        assert!(words.contains(&"A=b c".to_owned()), "{c}");
-        assert_eq!(
-            words[words.len() - 4..],
-            ["/mqttspec", "broker", "--listen", "0.0.0.0:1883"]
-        );
-        assert!(docker_command("x", 1883, &["novalue".into()], None).is_err());
     }
 
     #[test]

@@ -1,0 +1,4 @@
+//! The `scenario` target: see `mqttspec_fuzz_targets::scenario` for the input layout and the checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mqttspec_fuzz_targets::scenario::run(data));
