@@ -136,8 +136,9 @@ pub struct RunArgs {
     /// Protocol versions to test.
     #[arg(long, value_enum, default_value_t = ProtocolArg::All)]
     pub protocol: ProtocolArg,
-    /// Cases run at once.
-    #[arg(long, default_value_t = 16)]
+    /// Cases run at once. Most of a case's time is spent waiting on the broker (up to a
+    /// step's bound when it does not answer), so many run side by side on few cores.
+    #[arg(long, default_value_t = mqttspec::engine::DEFAULT_JOBS)]
     pub jobs: usize,
     /// Count SHOULD-level warnings as failures.
     #[arg(long)]

@@ -180,6 +180,13 @@ impl Conn {
             Some(Incoming::Closed(why)) => Err(why),
             Some(Incoming::Malformed(e)) => Err(format!("malformed packet: {e}")),
             Some(Incoming::Flood) => Err("flood".into()),
+            Some(Incoming::TooLarge {
+                packet_type,
+                size,
+                max,
+            }) => Err(format!(
+                "a {size}-byte {packet_type}, over the declared Maximum Packet Size {max}"
+            )),
             None => Err(format!("nothing within {within:?}")),
         }
     }

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use mqttspec::engine::{self, RunConfig};
 use mqttspec::scenario::Catalog;
-use mqttspec_codec::{ConnAck, Packet, PacketDecoder, ProtocolVersion, PublishAck};
+use mqttspec_codec::{
+    ConnAck, Disconnect, MqttString, Packet, PacketDecoder, Property, ProtocolVersion, PublishAck,
+    ReasonCode,
+};
 use mqttspec_report::{Outcome, RunResults};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -24,6 +27,9 @@ enum Fault {
     Flood,
     /// Answers every packet after CONNECT with a PUBLISH that has both QoS bits set.
     Garbage,
+    /// Closes on a malformed packet with a DISCONNECT whose long Reason String ignores the
+    /// client's Maximum Packet Size.
+    VerboseDisconnect,
 }
 
 async fn serve(listener: TcpListener, fault: Fault) {
@@ -43,7 +49,18 @@ async fn connection(mut socket: TcpStream, fault: Fault) {
             match decoder.decode(&mut buf) {
                 Ok(Some(p)) => break p,
                 Ok(None) => {}
-                Err(_) => return,
+                Err(e) => {
+                    if let Fault::VerboseDisconnect = fault {
+                        let mut d = Disconnect::new(ReasonCode::MALFORMED_PACKET);
+                        d.properties
+                            .push(Property::ReasonString(MqttString::from(format!(
+                                "{e}: {e}"
+                            ))));
+                        let bytes = Packet::Disconnect(d).to_bytes(ProtocolVersion::V5);
+                        let _ = socket.write_all(&bytes.expect("encodes")).await;
+                    }
+                    return;
+                }
             }
             match socket.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => return,
@@ -73,7 +90,7 @@ async fn connection(mut socket: TcpStream, fault: Fault) {
                 vec![Packet::PubAck(PublishAck::new(p.packet_id))]
             }
             (Fault::PubAckForQoS2, Packet::PingReq) => vec![Packet::PingResp],
-            (Fault::PubAckForQoS2, _) => vec![],
+            (Fault::PubAckForQoS2 | Fault::VerboseDisconnect, _) => vec![],
         };
         for p in reply {
             if socket
@@ -191,6 +208,29 @@ async fn a_malformed_packet_from_the_broker_fails_with_the_rule_it_breaks() {
             "{case:#?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_packet_over_the_declared_maximum_packet_size_fails_with_mqtt_3_1_2_24() {
+    let (results, _) = run_against(
+        Fault::VerboseDisconnect,
+        &["disconnect/v5-fits-maximum-packet-size"],
+    )
+    .await;
+    assert_eq!(results.cases.len(), 1);
+    let case = &results.cases[0];
+    assert_eq!(case.outcome, Outcome::Fail, "{case:#?}");
+    assert_eq!(
+        case.failed_statement.as_deref(),
+        Some("MQTT-3.1.2-24"),
+        "{case:#?}"
+    );
+    assert!(
+        case.message
+            .as_deref()
+            .is_some_and(|m| m.contains("over the Maximum Packet Size of 20 bytes")),
+        "{case:#?}"
+    );
 }
 
 #[tokio::test]

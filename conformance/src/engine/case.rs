@@ -9,10 +9,12 @@ use serde_yaml::{Mapping, Value};
 
 use super::RunConfig;
 use super::client::{Client, Incoming, Transcript};
-use crate::scenario::packet::{ConnectSpec, Resolve, encode, properties};
+use crate::scenario::packet::{ConnectSpec, PropertySpec, Resolve, encode, properties};
 use crate::scenario::pattern::{Matcher, Vars, View, kind, view};
 use crate::scenario::script::Names;
-use crate::scenario::{ConnectStep, ExpectClosedStep, ExpectStep, Level, Scenario, Step, Version};
+use crate::scenario::{
+    ConnectStep, ExpectAllStep, ExpectClosedStep, ExpectStep, Level, Scenario, Step, Version,
+};
 
 /// Default bound on one `expect`.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(3);
@@ -229,6 +231,7 @@ async fn run_step(
             Ok(())
         }
         Step::Expect(e) => expect(e, ctx, clients).await,
+        Step::ExpectAll(e) => expect_all(e, ctx, clients).await,
         Step::ExpectClosed(e) => expect_closed(e, clients).await,
         Step::ExpectNothing(e) => {
             let c = client(clients, &e.client)?;
@@ -325,6 +328,14 @@ async fn connect(
         clients.insert(c.client.clone(), client);
         return Ok(());
     }
+    if wire_version.is_v5()
+        && let Some(max) = c.properties.iter().find_map(|p| match p {
+            PropertySpec::MaximumPacketSize(max) => Some(*max),
+            _ => None,
+        })
+    {
+        client.declare_maximum_packet_size(max);
+    }
     client.send(&bytes).await.map_err(Stop::error)?;
     clients.insert(c.client.clone(), client);
     let wanted = match &c.expect {
@@ -405,6 +416,20 @@ fn incoming_stop(incoming: Incoming, expected: &str) -> Stop {
         Incoming::Flood => Stop::fail(format!(
             "the broker flooded the connection (expected {expected})"
         )),
+        Incoming::TooLarge {
+            packet_type,
+            size,
+            max,
+        } => Stop {
+            statement: Some("MQTT-3.1.2-24".into()),
+            ..Stop::mismatch(
+                expected.to_owned(),
+                format!("a {size}-byte {packet_type}"),
+                format!(
+                    "the broker sent a {size}-byte {packet_type}, over the Maximum Packet Size of {max} bytes this client declared in CONNECT"
+                ),
+            )
+        },
     }
 }
 
@@ -467,6 +492,179 @@ async fn expect(
         }
         other => Err(incoming_stop(other, &expected)),
     }
+}
+
+/// One way `expect_all` may still come true: a set, which of its required and optional
+/// packets have arrived, and the captures made on the way.
+#[derive(Clone)]
+struct Partial {
+    set: usize,
+    required: Vec<bool>,
+    optional: Vec<bool>,
+    vars: Vars,
+}
+
+impl Partial {
+    fn complete(&self) -> bool {
+        self.required.iter().all(|&seen| seen)
+    }
+}
+
+/// Does `packet` match the single-key pattern `alt`? Captures go into `vars`.
+fn matches_pattern(
+    alt: &Mapping,
+    packet: &Packet,
+    version: mqttspec_codec::ProtocolVersion,
+    vars: &mut Vars,
+    interpolate: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let Some((k, pattern)) = alt.iter().next() else {
+        return Err("empty pattern".into());
+    };
+    let k = k.as_str().unwrap_or_default();
+    if kind(packet) != k {
+        return Err(format!(
+            "expected {}, got {}",
+            k.to_uppercase(),
+            kind(packet).to_uppercase()
+        ));
+    }
+    Matcher { vars, interpolate }.matches(k, pattern, &view(packet, version))
+}
+
+/// Packets in any order: every packet that arrives advances each way the step may still
+/// come true (a packet can fit several patterns, so all assignments are kept; sets are
+/// small). The step passes once one way has all its required packets and, for
+/// `settle_ms` after that, nothing arrives that its optional patterns do not take.
+async fn expect_all(
+    e: &ExpectAllStep,
+    ctx: &mut Context,
+    clients: &mut HashMap<String, Client>,
+) -> Result<(), Stop> {
+    const MAX_PARTIALS: usize = 4096;
+    let sets = e.sets();
+    let expected = sets
+        .iter()
+        .map(|set| {
+            let mut text = format!("any order: {}", describe(&set.packets));
+            if !set.optional.is_empty() {
+                text.push_str(&format!(" (optional: {})", describe(&set.optional)));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let within = e.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
+    let settle = Duration::from_millis(e.settle_ms.unwrap_or(0));
+    let c = client(clients, &e.client)?;
+    let version = c.version;
+    let interpolate = |s: &str| ctx.interpolate(s);
+    let mut partials: Vec<Partial> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, set)| Partial {
+            set: i,
+            required: vec![false; set.packets.len()],
+            optional: vec![false; set.optional.len()],
+            vars: ctx.vars.clone(),
+        })
+        .collect();
+    let start = tokio::time::Instant::now();
+    let mut settle_until: Option<tokio::time::Instant> = None;
+    let mut arrived = Vec::new();
+    loop {
+        let deadline = settle_until.unwrap_or(start + within);
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let incoming = match c.next(left).await {
+            Some(incoming) => incoming,
+            None if settle_until.is_some() => break,
+            None if arrived.is_empty() => {
+                return Err(Stop::timeout(
+                    format!("nothing arrived within {} ms", within.as_millis()),
+                    expected,
+                ));
+            }
+            // Something came, but not all: what came is the broker's answer.
+            None => {
+                return Err(Stop::mismatch(
+                    expected,
+                    arrived.join("\n"),
+                    format!(
+                        "within {} ms only {} of the packets expected arrived",
+                        within.as_millis(),
+                        arrived.len()
+                    ),
+                ));
+            }
+        };
+        let Incoming::Packet(packet) = incoming else {
+            return Err(incoming_stop(incoming, &expected));
+        };
+        arrived.push(render::packet(&packet));
+        let mut next = Vec::new();
+        let mut reasons = Vec::new();
+        for p in &partials {
+            // Once complete, only optional packets may still come.
+            let set = &sets[p.set];
+            let slots = set
+                .packets
+                .iter()
+                .zip(&p.required)
+                .map(|(alt, seen)| (alt, *seen, true))
+                .chain(
+                    set.optional
+                        .iter()
+                        .zip(&p.optional)
+                        .map(|(alt, seen)| (alt, *seen, false)),
+                )
+                .enumerate();
+            for (i, (alt, seen, required)) in slots {
+                if seen || (settle_until.is_some() && required) {
+                    continue;
+                }
+                let mut vars = p.vars.clone();
+                match matches_pattern(alt, &packet, version, &mut vars, &interpolate) {
+                    Ok(()) => {
+                        let mut q = p.clone();
+                        q.vars = vars;
+                        if required {
+                            q.required[i] = true;
+                        } else {
+                            q.optional[i - set.packets.len()] = true;
+                        }
+                        next.push(q);
+                    }
+                    Err(why) => reasons.push(why),
+                }
+            }
+        }
+        if next.is_empty() {
+            reasons.sort();
+            reasons.dedup();
+            let message = format!(
+                "{} fits none of the packets still expected: {}",
+                kind(&packet).to_uppercase(),
+                reasons.join("; ")
+            );
+            return Err(Stop::mismatch(expected, render::packet(&packet), message));
+        }
+        next.truncate(MAX_PARTIALS);
+        partials = next;
+        if settle_until.is_none() {
+            let done: Vec<Partial> = partials.iter().filter(|p| p.complete()).cloned().collect();
+            if !done.is_empty() {
+                partials = done;
+                if settle.is_zero() {
+                    break;
+                }
+                settle_until = Some(tokio::time::Instant::now() + settle);
+            }
+        }
+    }
+    if let Some(p) = partials.into_iter().find(Partial::complete) {
+        ctx.vars = p.vars;
+    }
+    Ok(())
 }
 
 /// The connection must close; 5.0 lets a DISCONNECT (or, for a CONNECT, a CONNACK) with

@@ -1,6 +1,7 @@
 //! One test connection to the broker: writes what the scenario sends, decodes every packet
 //! the broker sends with the strict codec, and records both in the case's transcript.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,13 @@ pub enum Incoming {
     Closed(String),
     /// The broker sent more than [`FLOOD_LIMIT`] packets without being asked.
     Flood,
+    /// The broker sent a packet larger than the Maximum Packet Size this client declared
+    /// in its CONNECT (5.0: MQTT-3.1.2-24).
+    TooLarge {
+        packet_type: String,
+        size: usize,
+        max: u32,
+    },
 }
 
 /// The transcript of one case, shared by its connections.
@@ -102,6 +110,8 @@ pub struct Client {
     reader: JoinHandle<()>,
     transcript: Transcript,
     closed: bool,
+    /// The Maximum Packet Size declared in CONNECT (0: none), shared with the reader.
+    declared_max: Arc<AtomicU32>,
 }
 
 impl Client {
@@ -120,12 +130,14 @@ impl Client {
         transcript.event(name, format!("connected to {addr}"));
         let (read, writer) = socket.into_split();
         let (tx, incoming) = mpsc::channel(FLOOD_LIMIT);
+        let declared_max = Arc::new(AtomicU32::new(0));
         let reader = tokio::spawn(read_loop(
             read,
             tx,
             name.to_owned(),
             version,
             transcript.clone(),
+            declared_max.clone(),
         ));
         Ok(Client {
             name: name.to_owned(),
@@ -135,7 +147,14 @@ impl Client {
             reader,
             transcript: transcript.clone(),
             closed: false,
+            declared_max,
         })
+    }
+
+    /// From now on every packet larger than `max` bytes is a violation, not a packet: the
+    /// client is about to send a CONNECT declaring this Maximum Packet Size.
+    pub fn declare_maximum_packet_size(&self, max: u32) {
+        self.declared_max.store(max, Ordering::SeqCst);
     }
 
     pub async fn send(&mut self, bytes: &Bytes) -> Result<(), String> {
@@ -217,6 +236,7 @@ async fn read_loop(
     name: String,
     version: ProtocolVersion,
     transcript: Transcript,
+    declared_max: Arc<AtomicU32>,
 ) {
     let mut decoder = PacketDecoder::new(version).with_max_packet_size(MAX_PACKET);
     let mut buf = BytesMut::with_capacity(8192);
@@ -227,6 +247,31 @@ async fn read_loop(
                 Ok(Some(h)) if buf.len() >= h.packet_len() => h.packet_len(),
                 _ => 0,
             };
+            let declared = declared_max.load(Ordering::SeqCst);
+            if declared != 0
+                && let Ok(Some(h)) = FixedHeader::parse(&buf, decoder.version(), MAX_PACKET)
+                && h.packet_len() > declared as usize
+            {
+                let packet_type = h.packet_type.to_string();
+                transcript.record_prefix(
+                    &name,
+                    Direction::Received,
+                    buf.get(..buf.len().min(HEX_LIMIT)).unwrap_or_default(),
+                    h.packet_len(),
+                    format!(
+                        "{packet_type} of {} bytes, over the Maximum Packet Size {declared} declared in CONNECT",
+                        h.packet_len()
+                    ),
+                );
+                let _ = tx
+                    .send(Incoming::TooLarge {
+                        packet_type,
+                        size: h.packet_len(),
+                        max: declared,
+                    })
+                    .await;
+                return;
+            }
             let head = buf.get(..len.min(HEX_LIMIT)).unwrap_or_default().to_vec();
             match decoder.decode(&mut buf) {
                 Ok(Some(packet)) => {

@@ -58,6 +58,11 @@ pub struct Supervision {
     pub restart_on_crash: bool,
 }
 
+/// Cases run at once by default: each is mostly idle, waiting on the broker, so a wide
+/// window keeps a broker that lets many steps run into their bounds quick to test (128
+/// cases hold at most about 500 connections).
+pub const DEFAULT_JOBS: usize = 128;
+
 impl RunConfig {
     pub fn new(address: impl Into<String>) -> Self {
         RunConfig {
@@ -65,7 +70,7 @@ impl RunConfig {
             launcher: "address".into(),
             filters: Vec::new(),
             versions: vec![Version::V3_1_1, Version::V5],
-            jobs: 16,
+            jobs: DEFAULT_JOBS,
             strict: false,
             username: None,
             password: None,
@@ -313,7 +318,8 @@ fn missing_capability(
     caps: &Capabilities,
     config: &RunConfig,
 ) -> Option<String> {
-    s.requires.iter().find_map(|c| {
+    let offered = |c: &Capability| !config.lacks.contains(c) && caps.has(v, *c);
+    let missing = s.requires.iter().find_map(|c| {
         if config.lacks.contains(c) {
             Some(format!("declared missing: {}", c.name()))
         } else if !caps.has(v, *c) {
@@ -324,6 +330,15 @@ fn missing_capability(
         } else {
             None
         }
+    });
+    missing.or_else(|| {
+        s.lacks.iter().find(|c| offered(c)).map(|c| {
+            format!(
+                "for brokers without {}: this one offers it (--lacks {} to declare otherwise)",
+                c.name(),
+                c.name()
+            )
+        })
     })
 }
 

@@ -353,6 +353,30 @@ fn check(s: &Scenario) -> Result<(), String> {
                     check_alternative(alt).map_err(at)?;
                 }
             }
+            Step::ExpectAll(e) => {
+                let sets = e.sets();
+                if sets.is_empty() || sets.iter().any(|set| set.packets.is_empty()) {
+                    return Err(at(
+                        "give the `packets` expected (and `optional` ones), or `one_of` sets of them"
+                            .into(),
+                    ));
+                }
+                if sets
+                    .iter()
+                    .any(|set| set.packets.len() + set.optional.len() > 16)
+                {
+                    return Err(at("at most 16 packets in a set".into()));
+                }
+                for alt in sets
+                    .iter()
+                    .flat_map(|set| set.packets.iter().chain(&set.optional))
+                {
+                    if alt.contains_key("closed") {
+                        return Err(at("`closed` has no place in expect_all".into()));
+                    }
+                    check_alternative(alt).map_err(at)?;
+                }
+            }
             Step::Connect(c) => {
                 if let Some(serde_yaml::Value::Mapping(m)) = &c.expect {
                     check_alternative(m).map_err(at)?;
@@ -364,6 +388,7 @@ fn check(s: &Scenario) -> Result<(), String> {
             Step::Connect(c) => Some(&c.client),
             Step::Send(c) => Some(&c.client),
             Step::Expect(c) => Some(&c.client),
+            Step::ExpectAll(c) => Some(&c.client),
             Step::ExpectClosed(c) => Some(&c.client),
             Step::ExpectNothing(c) => Some(&c.client),
             Step::Disconnect(c) => Some(&c.client),

@@ -149,6 +149,10 @@ pub struct Scenario {
     pub level: Level,
     #[serde(default)]
     pub requires: Vec<Capability>,
+    /// The scenario applies only to brokers that lack these (how a broker must refuse what
+    /// it does not offer); skipped for the others.
+    #[serde(default)]
+    pub lacks: Vec<Capability>,
     /// CVE or issue ids and other labels.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -174,6 +178,9 @@ pub enum Step {
     Send(SendStep),
     /// The next packet from the broker on this connection matches the pattern.
     Expect(ExpectStep),
+    /// Several packets arrive on this connection in any order, some of them optional; or
+    /// one of several such sets (where the server may choose, e.g. one copy or two).
+    ExpectAll(ExpectAllStep),
     /// The broker closes the connection (optionally after a DISCONNECT with one of the
     /// listed reason codes, under 5.0).
     ExpectClosed(ExpectClosedStep),
@@ -193,6 +200,7 @@ impl Step {
             Step::Connect(s) => s.only.as_deref(),
             Step::Send(s) => s.only.as_deref(),
             Step::Expect(s) => s.only.as_deref(),
+            Step::ExpectAll(s) => s.only.as_deref(),
             Step::ExpectClosed(s) => s.only.as_deref(),
             Step::ExpectNothing(s) => s.only.as_deref(),
             Step::Wait(s) => s.only.as_deref(),
@@ -210,6 +218,7 @@ impl Step {
             Step::Connect(_) => "connect",
             Step::Send(_) => "send",
             Step::Expect(_) => "expect",
+            Step::ExpectAll(_) => "expect_all",
             Step::ExpectClosed(_) => "expect_closed",
             Step::ExpectNothing(_) => "expect_nothing",
             Step::Wait(_) => "wait",
@@ -223,6 +232,7 @@ impl Step {
         match self {
             Step::Connect(s) => s.statement.as_deref(),
             Step::Expect(s) => s.statement.as_deref(),
+            Step::ExpectAll(s) => s.statement.as_deref(),
             Step::ExpectClosed(s) => s.statement.as_deref(),
             Step::ExpectNothing(s) => s.statement.as_deref(),
             _ => None,
@@ -348,6 +358,58 @@ impl ExpectStep {
             out.extend(alternatives.iter().cloned());
         }
         out
+    }
+}
+
+/// Packets that must all arrive, in any order, and packets that may arrive among them
+/// (each at most once). Each entry is a single-key pattern, as in `expect`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketSet {
+    #[serde(default)]
+    pub packets: Vec<serde_yaml::Mapping>,
+    #[serde(default)]
+    pub optional: Vec<serde_yaml::Mapping>,
+}
+
+/// `expect_all`: the packets of one set arrive in any order (`packets`, `optional`), or
+/// those of one of several sets (`one_of`). After the required packets, optional ones are
+/// still taken for `settle_ms` (default 0), so a late optional copy cannot reach the next
+/// step; anything else fails.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectAllStep {
+    #[serde(default = "default_client")]
+    pub client: String,
+    #[serde(default)]
+    pub packets: Vec<serde_yaml::Mapping>,
+    #[serde(default)]
+    pub optional: Vec<serde_yaml::Mapping>,
+    #[serde(default)]
+    pub one_of: Option<Vec<PacketSet>>,
+    /// Bound on the wait for the required packets, in milliseconds (default 3,000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+    #[serde(default)]
+    pub settle_ms: Option<u64>,
+    #[serde(default)]
+    pub statement: Option<String>,
+    #[serde(default)]
+    pub only: Option<Vec<Version>>,
+}
+
+impl ExpectAllStep {
+    /// The sets this step accepts.
+    pub fn sets(&self) -> Vec<PacketSet> {
+        let mut sets = Vec::new();
+        if !self.packets.is_empty() || !self.optional.is_empty() {
+            sets.push(PacketSet {
+                packets: self.packets.clone(),
+                optional: self.optional.clone(),
+            });
+        }
+        sets.extend(self.one_of.iter().flatten().cloned());
+        sets
     }
 }
 

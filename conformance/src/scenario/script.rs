@@ -151,7 +151,10 @@ pub fn script(
                 client: String::new(),
                 action: Action::Wait(Duration::from_millis(w.ms)),
             }),
-            Step::Expect(_) | Step::ExpectClosed(_) | Step::ExpectNothing(_) => {}
+            Step::Expect(_)
+            | Step::ExpectAll(_)
+            | Step::ExpectClosed(_)
+            | Step::ExpectNothing(_) => {}
         }
     }
     Ok(out)
