@@ -87,6 +87,15 @@ impl Resolve for Context {
             None => Err(format!("${name} was never captured")),
         }
     }
+
+    fn bytes_var(&self, name: &str) -> Result<Vec<u8>, String> {
+        match self.vars.get(name) {
+            Some(View::Bytes(b)) => Ok(b.clone()),
+            Some(View::Str(s)) => Ok(s.as_bytes().to_vec()),
+            Some(other) => Err(format!("${name} is {other}, not binary data")),
+            None => Err(format!("${name} was never captured")),
+        }
+    }
 }
 
 pub struct CaseSetup<'a> {
@@ -335,6 +344,9 @@ async fn connect(
         })
     {
         client.declare_maximum_packet_size(max);
+    }
+    if c.connack_layout.is_some() {
+        client.accept_connack_in_any_layout();
     }
     client.send(&bytes).await.map_err(Stop::error)?;
     clients.insert(c.client.clone(), client);

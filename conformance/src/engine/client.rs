@@ -1,7 +1,7 @@
 //! One test connection to the broker: writes what the scenario sends, decodes every packet
 //! the broker sends with the strict codec, and records both in the case's transcript.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -110,8 +110,18 @@ pub struct Client {
     reader: JoinHandle<()>,
     transcript: Transcript,
     closed: bool,
-    /// The Maximum Packet Size declared in CONNECT (0: none), shared with the reader.
-    declared_max: Arc<AtomicU32>,
+    /// What the connection's CONNECT changed in how the reader judges packets.
+    expectations: Arc<ReaderExpectations>,
+}
+
+/// Set before CONNECT is sent, read by the reader task.
+#[derive(Default)]
+struct ReaderExpectations {
+    /// The Maximum Packet Size declared in CONNECT (0: none).
+    declared_max: AtomicU32,
+    /// The CONNECT named a version the client does not speak: a CONNACK refusing it may
+    /// come in either the 3.1.1 or the 5.0 layout.
+    connack_any_layout: AtomicBool,
 }
 
 impl Client {
@@ -130,14 +140,14 @@ impl Client {
         transcript.event(name, format!("connected to {addr}"));
         let (read, writer) = socket.into_split();
         let (tx, incoming) = mpsc::channel(FLOOD_LIMIT);
-        let declared_max = Arc::new(AtomicU32::new(0));
+        let expectations = Arc::new(ReaderExpectations::default());
         let reader = tokio::spawn(read_loop(
             read,
             tx,
             name.to_owned(),
             version,
             transcript.clone(),
-            declared_max.clone(),
+            expectations.clone(),
         ));
         Ok(Client {
             name: name.to_owned(),
@@ -147,14 +157,23 @@ impl Client {
             reader,
             transcript: transcript.clone(),
             closed: false,
-            declared_max,
+            expectations,
         })
     }
 
     /// From now on every packet larger than `max` bytes is a violation, not a packet: the
     /// client is about to send a CONNECT declaring this Maximum Packet Size.
     pub fn declare_maximum_packet_size(&self, max: u32) {
-        self.declared_max.store(max, Ordering::SeqCst);
+        self.expectations.declared_max.store(max, Ordering::SeqCst);
+    }
+
+    /// A CONNACK that does not decode in this connection's version is decoded in the other
+    /// one (3.1.1 / 5.0): the client is about to send a CONNECT with a protocol level no
+    /// version has, which a server may refuse in either layout.
+    pub fn accept_connack_in_any_layout(&self) {
+        self.expectations
+            .connack_any_layout
+            .store(true, Ordering::SeqCst);
     }
 
     pub async fn send(&mut self, bytes: &Bytes) -> Result<(), String> {
@@ -236,7 +255,7 @@ async fn read_loop(
     name: String,
     version: ProtocolVersion,
     transcript: Transcript,
-    declared_max: Arc<AtomicU32>,
+    expectations: Arc<ReaderExpectations>,
 ) {
     let mut decoder = PacketDecoder::new(version).with_max_packet_size(MAX_PACKET);
     let mut buf = BytesMut::with_capacity(8192);
@@ -247,7 +266,7 @@ async fn read_loop(
                 Ok(Some(h)) if buf.len() >= h.packet_len() => h.packet_len(),
                 _ => 0,
             };
-            let declared = declared_max.load(Ordering::SeqCst);
+            let declared = expectations.declared_max.load(Ordering::SeqCst);
             if declared != 0
                 && let Ok(Some(h)) = FixedHeader::parse(&buf, decoder.version(), MAX_PACKET)
                 && h.packet_len() > declared as usize
@@ -292,6 +311,39 @@ async fn read_loop(
                     }
                 }
                 Ok(None) => break,
+                Err(e)
+                    if len > 0
+                        && buf.first().is_some_and(|b| b >> 4 == 2)
+                        && expectations.connack_any_layout.load(Ordering::SeqCst) =>
+                {
+                    let other = if decoder.version().is_v5() {
+                        ProtocolVersion::V3_1_1
+                    } else {
+                        ProtocolVersion::V5
+                    };
+                    let bytes = buf.split_to(len).freeze();
+                    match Packet::decode(&bytes, other) {
+                        Ok(packet) => {
+                            transcript.record(
+                                &name,
+                                Direction::Received,
+                                &bytes,
+                                format!("{} (in the {other} layout)", render::packet(&packet)),
+                            );
+                            let _ = tx.send(Incoming::Packet(packet)).await;
+                        }
+                        Err(_) => {
+                            transcript.record(
+                                &name,
+                                Direction::Received,
+                                &bytes,
+                                format!("undecodable: {e}"),
+                            );
+                            let _ = tx.send(Incoming::Malformed(e)).await;
+                            return;
+                        }
+                    }
+                }
                 Err(e) => {
                     transcript.record(
                         &name,

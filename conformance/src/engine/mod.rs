@@ -324,7 +324,7 @@ fn missing_capability(
             Some(format!("declared missing: {}", c.name()))
         } else if !caps.has(v, *c) {
             Some(format!(
-                "the broker does not offer {} (CONNACK under {v})",
+                "the broker does not offer {} (probed under {v})",
                 c.name()
             ))
         } else {

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mqttspec_codec::properties::PropertyValue;
-use mqttspec_codec::{Connect, MqttString, Packet, Properties};
+use mqttspec_codec::{Connect, MqttString, Packet, Properties, Property, ReasonCode};
+
+/// The enhanced authentication method scenarios can speak (the reference broker's).
+pub const CHALLENGE_METHOD: &str = "MQTTSPEC-CHALLENGE";
 
 use super::RunConfig;
 use super::client::{Client, Incoming, Transcript};
@@ -67,6 +70,7 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
         };
         let mut offered: BTreeSet<Capability> = Capability::ALL.into_iter().collect();
         offered.remove(&Capability::EmptyClientId);
+        offered.remove(&Capability::ChallengeAuth);
         if v == Version::V3_1_1 {
             // 3.1.1 has no Shared Subscriptions, Subscription Identifiers or Topic Aliases.
             offered.remove(&Capability::SharedSubscriptions);
@@ -96,6 +100,12 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
                     && c.reason_code.0 == 0
                 {
                     offered.insert(Capability::EmptyClientId);
+                }
+                // The MQTTSPEC-CHALLENGE method: a CONNECT naming it gets AUTH 0x18.
+                if v == Version::V5
+                    && offers_challenge_auth(config, &id, &transcript, timeout).await
+                {
+                    offered.insert(Capability::ChallengeAuth);
                 }
             }
         }
@@ -154,6 +164,56 @@ fn read_v5_capabilities(
         };
         seen.insert(prop.id().name().replace(' ', "_"), value);
     }
+}
+
+/// Does a 5.0 CONNECT with Authentication Method `MQTTSPEC-CHALLENGE` get AUTH 0x18
+/// (Continue authentication) naming the method?
+async fn offers_challenge_auth(
+    config: &RunConfig,
+    id: &str,
+    transcript: &Transcript,
+    timeout: Duration,
+) -> bool {
+    let Ok(mut client) = Client::connect(
+        "probe",
+        &config.address,
+        Version::V5.protocol(),
+        transcript,
+        timeout,
+    )
+    .await
+    else {
+        return false;
+    };
+    let connect = Connect {
+        protocol: Version::V5.protocol(),
+        clean_start: true,
+        keep_alive: 30,
+        properties: Properties::new().with(Property::AuthenticationMethod(MqttString::from(
+            CHALLENGE_METHOD,
+        ))),
+        client_id: MqttString::from(format!("{id}a").as_str()),
+        will: None,
+        username: config.username.as_deref().map(MqttString::from),
+        password: config
+            .password
+            .as_ref()
+            .map(|p| Bytes::from(p.clone().into_bytes())),
+    };
+    let Ok(bytes) = Packet::Connect(connect).to_bytes(Version::V5.protocol()) else {
+        return false;
+    };
+    if client.send(&bytes).await.is_err() {
+        return false;
+    }
+    let offered = matches!(
+        client.next(timeout).await,
+        Some(Incoming::Packet(Packet::Auth(a)))
+            if a.reason_code == ReasonCode::CONTINUE_AUTHENTICATION
+                && a.properties.authentication_method().as_deref() == Some(CHALLENGE_METHOD)
+    );
+    client.close().await;
+    offered
 }
 
 async fn exchange(

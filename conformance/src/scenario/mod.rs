@@ -86,10 +86,15 @@ pub enum Capability {
     TopicAlias,
     /// The broker accepts a zero-length client identifier.
     EmptyClientId,
+    /// The broker offers the `MQTTSPEC-CHALLENGE` enhanced authentication method (5.0
+    /// §4.12): AUTH 0x18 with a nonce as Authentication Data, answered by the nonce's bytes
+    /// in reverse order. The reference broker has it; another broker can add it to be
+    /// tested on AUTH flows.
+    ChallengeAuth,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 9] = [
         Capability::Qos1,
         Capability::Qos2,
         Capability::Retain,
@@ -98,6 +103,7 @@ impl Capability {
         Capability::SubscriptionIdentifiers,
         Capability::TopicAlias,
         Capability::EmptyClientId,
+        Capability::ChallengeAuth,
     ];
 
     pub fn name(self) -> &'static str {
@@ -110,6 +116,7 @@ impl Capability {
             Capability::SubscriptionIdentifiers => "subscription_identifiers",
             Capability::TopicAlias => "topic_alias",
             Capability::EmptyClientId => "empty_client_id",
+            Capability::ChallengeAuth => "challenge_auth",
         }
     }
 
@@ -275,6 +282,10 @@ pub struct ConnectStep {
     /// first).
     #[serde(default)]
     pub open_only: bool,
+    /// `any`: a CONNACK may come in the 3.1.1 or the 5.0 layout (for a CONNECT whose
+    /// protocol level no version uses, which the server cannot answer in its own).
+    #[serde(default)]
+    pub connack_layout: Option<ConnackLayout>,
     /// What to expect back: default `{connack: {reason_code: 0}}` (3.1.1: `return_code: 0`);
     /// `none` to expect nothing here (a later step checks).
     #[serde(default)]
@@ -286,6 +297,12 @@ pub struct ConnectStep {
 }
 
 pub use packet::SendStep;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnackLayout {
+    Any,
+}
 
 /// The next packet from the broker on this connection matches a pattern: one packet kind
 /// key with a pattern of fields (omitted fields are don't-care; `"$name"` captures), or

@@ -17,6 +17,8 @@ use super::{Bin, Var, Version, default_client};
 pub trait Resolve {
     fn interpolate(&self, text: &str) -> String;
     fn var(&self, name: &str) -> Result<u64, String>;
+    /// A captured binary value (e.g. Authentication Data).
+    fn bytes_var(&self, name: &str) -> Result<Vec<u8>, String>;
 }
 
 fn num<T: TryFrom<u64> + Copy>(v: &Var<T>, r: &dyn Resolve) -> Result<T, String> {
@@ -487,14 +489,25 @@ pub enum PropertySpec {
     WildcardSubscriptionAvailable(u8),
     SubscriptionIdentifierAvailable(u8),
     SharedSubscriptionAvailable(u8),
+    /// Authentication Data answering an `MQTTSPEC-CHALLENGE` nonce captured earlier
+    /// (`challenge_answer: $nonce`): the nonce's bytes in reverse order.
+    ChallengeAnswer(String),
 }
 
 impl PropertySpec {
-    fn build(&self, r: &dyn Resolve) -> Property {
+    fn build(&self, r: &dyn Resolve) -> Result<Property, String> {
         use PropertySpec as S;
         let s = |text: &String| string(r, text);
         let b = |bin: &Bin| Bytes::from(bin.0.clone());
-        match self {
+        Ok(match self {
+            S::ChallengeAnswer(var) => {
+                let name = var.strip_prefix('$').ok_or_else(|| {
+                    format!("challenge_answer: give a captured `$name`, not {var:?}")
+                })?;
+                let mut nonce = r.bytes_var(name)?;
+                nonce.reverse();
+                Property::AuthenticationData(Bytes::from(nonce))
+            }
             S::PayloadFormatIndicator(v) => Property::PayloadFormatIndicator(*v),
             S::MessageExpiryInterval(v) => Property::MessageExpiryInterval(*v),
             S::ContentType(v) => Property::ContentType(s(v)),
@@ -522,12 +535,12 @@ impl PropertySpec {
             S::WildcardSubscriptionAvailable(v) => Property::WildcardSubscriptionAvailable(*v),
             S::SubscriptionIdentifierAvailable(v) => Property::SubscriptionIdentifierAvailable(*v),
             S::SharedSubscriptionAvailable(v) => Property::SharedSubscriptionAvailable(*v),
-        }
+        })
     }
 }
 
 pub fn properties(specs: &[PropertySpec], r: &dyn Resolve) -> Result<Properties, String> {
-    Ok(specs.iter().map(|p| p.build(r)).collect())
+    specs.iter().map(|p| p.build(r)).collect()
 }
 
 /// A deliberate violation (see `mqttspec_codec::malformed`). Fields are named as decode

@@ -74,6 +74,10 @@ impl Resolve for Names {
     fn var(&self, _name: &str) -> Result<u64, String> {
         Ok(1)
     }
+
+    fn bytes_var(&self, _name: &str) -> Result<Vec<u8>, String> {
+        Ok(vec![1])
+    }
 }
 
 /// The sending side of `scenario` under `version`. A step whose packet cannot be built
