@@ -7,9 +7,18 @@ use std::path::{Path, PathBuf};
 
 use mqttspec_codec::spec;
 
-/// Folders never scanned: build output, VCS data, and the copied spec lists (their README
-/// discusses ids the specs do not define).
-const SKIP_DIRS: &[&str] = &["target", ".git", "node_modules", "artifacts", "corpus"];
+/// Folders never scanned: build output, VCS data, fuzzing inputs (bytes libFuzzer made,
+/// not citations), and the copied spec lists (their README discusses ids the specs do
+/// not define).
+const SKIP_DIRS: &[&str] = &[
+    "target",
+    ".git",
+    "node_modules",
+    "artifacts",
+    "corpus",
+    "seeds",
+    "regressions",
+];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -403,6 +403,9 @@ impl Prober {
     async fn version(&self, v: ProtocolVersion) -> Vec<Answer> {
         let mut out = Vec::new();
         out.push(self.auth_required(v).await);
+        if v == ProtocolVersion::V5 {
+            out.push(self.challenge_auth(v).await);
+        }
         let (connack, conn) = match self.session(v, "c").await {
             Ok(x) => x,
             Err((why, ev)) => {
@@ -505,6 +508,52 @@ impl Prober {
         out.push(self.topic_length(v).await);
         out.push(self.sys_topics(v).await);
         out
+    }
+
+    /// 5.0 enhanced authentication (§4.12): does a CONNECT naming the `MQTTSPEC-CHALLENGE`
+    /// method (the one scenarios can speak) get an AUTH 0x18 challenge?
+    async fn challenge_auth(&self, v: ProtocolVersion) -> Answer {
+        let method = mqttspec::engine::CHALLENGE_METHOD;
+        let mut c = self.connect_packet(v, &self.id(v, "e"));
+        c.properties =
+            Properties::new().with(Property::AuthenticationMethod(MqttString::from(method)));
+        let transcript = Transcript::new();
+        let (value, note) = match Client::connect("probe", &self.address, v, &transcript, WAIT)
+            .await
+        {
+            Err(e) => (serde_json::Value::Null, e),
+            Ok(client) => {
+                let mut conn = Conn {
+                    client,
+                    transcript: transcript.clone(),
+                    version: v,
+                    next_id: 0,
+                };
+                let got = match conn.send(Packet::Connect(c)).await {
+                    Err(e) => Err(e),
+                    Ok(()) => conn.next(WAIT).await,
+                };
+                conn.client.close().await;
+                match got {
+                    Ok(Packet::Auth(a)) if a.reason_code == ReasonCode::CONTINUE_AUTHENTICATION => {
+                        (
+                            true.into(),
+                            format!("{method}: AUTH {}", reason(a.reason_code)),
+                        )
+                    }
+                    Ok(Packet::ConnAck(a)) => (
+                        false.into(),
+                        format!("{method} refused: CONNACK {}", reason(a.reason_code)),
+                    ),
+                    Ok(other) => (
+                        serde_json::Value::Null,
+                        format!("answered with {}", other.packet_type().name()),
+                    ),
+                    Err(e) => (serde_json::Value::Null, e),
+                }
+            }
+        };
+        answer(v, "challenge_auth", value, note, evidence(&transcript))
     }
 
     async fn auth_required(&self, v: ProtocolVersion) -> Answer {

@@ -4,6 +4,7 @@
 mod case;
 pub mod client;
 mod probe;
+pub use probe::CHALLENGE_METHOD;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
