@@ -103,7 +103,13 @@ pub async fn probe(config: &RunConfig) -> Result<Capabilities, String> {
                 }
                 // The MQTTSPEC-CHALLENGE method: a CONNECT naming it gets AUTH 0x18.
                 if v == Version::V5
-                    && offers_challenge_auth(config, &id, &transcript, timeout).await
+                    && offers_challenge_auth(
+                        config,
+                        connect(&format!("{id}a")),
+                        &transcript,
+                        timeout,
+                    )
+                    .await
                 {
                     offered.insert(Capability::ChallengeAuth);
                 }
@@ -170,7 +176,7 @@ fn read_v5_capabilities(
 /// (Continue authentication) naming the method?
 async fn offers_challenge_auth(
     config: &RunConfig,
-    id: &str,
+    mut connect: Connect,
     transcript: &Transcript,
     timeout: Duration,
 ) -> bool {
@@ -185,21 +191,9 @@ async fn offers_challenge_auth(
     else {
         return false;
     };
-    let connect = Connect {
-        protocol: Version::V5.protocol(),
-        clean_start: true,
-        keep_alive: 30,
-        properties: Properties::new().with(Property::AuthenticationMethod(MqttString::from(
-            CHALLENGE_METHOD,
-        ))),
-        client_id: MqttString::from(format!("{id}a").as_str()),
-        will: None,
-        username: config.username.as_deref().map(MqttString::from),
-        password: config
-            .password
-            .as_ref()
-            .map(|p| Bytes::from(p.clone().into_bytes())),
-    };
+    connect.properties = Properties::new().with(Property::AuthenticationMethod(MqttString::from(
+        CHALLENGE_METHOD,
+    )));
     let Ok(bytes) = Packet::Connect(connect).to_bytes(Version::V5.protocol()) else {
         return false;
     };

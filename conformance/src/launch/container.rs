@@ -239,12 +239,10 @@ impl Container {
     }
 
     fn describe_exit(&self, code: i64) -> String {
-        let tail = self.stderr_tail();
-        if tail.trim().is_empty() {
-            format!("the container exited (code {code}); it wrote nothing on standard error")
-        } else {
-            format!("the container exited (code {code}); last standard error lines:\n{tail}")
-        }
+        super::describe_exit(
+            &format!("the container exited (code {code})"),
+            &self.stderr_tail(),
+        )
     }
 
     /// Polls until the broker answers CONNECT with CONNACK, or the container exits, or the

@@ -365,12 +365,10 @@ impl Spawned {
     }
 
     fn describe_exit(&self, status: ExitStatus) -> String {
-        let tail = self.stderr_tail();
-        if tail.trim().is_empty() {
-            format!("the broker exited ({status}); it wrote nothing on standard error")
-        } else {
-            format!("the broker exited ({status}); last standard error lines:\n{tail}")
-        }
+        describe_exit(
+            &format!("the broker exited ({status})"),
+            &self.stderr_tail(),
+        )
     }
 
     /// Polls until the broker answers a CONNECT with a CONNACK, or exits, or the bound.
@@ -490,6 +488,15 @@ impl Drop for Spawned {
         if let Some(d) = &self.config_dir {
             let _ = std::fs::remove_dir_all(d);
         }
+    }
+}
+
+/// How a launched broker ended, with the last lines it wrote on standard error.
+fn describe_exit(ended: &str, stderr_tail: &str) -> String {
+    if stderr_tail.trim().is_empty() {
+        format!("{ended}; it wrote nothing on standard error")
+    } else {
+        format!("{ended}; last standard error lines:\n{stderr_tail}")
     }
 }
 
