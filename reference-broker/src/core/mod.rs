@@ -20,8 +20,8 @@ use bytes::Bytes;
 use mqttspec_codec::topic::{self, SubscriptionFilter};
 use mqttspec_codec::{
     ConnAck, Connect, DecodeError, Disconnect, MqttString, Packet, PacketType, Properties,
-    Property, ProtocolVersion, Publish, PublishAck, QoS, ReasonCode, RetainHandling, SubAck,
-    Subscribe, UnsubAck, Unsubscribe,
+    Property, PropertyId, ProtocolVersion, Publish, PublishAck, QoS, ReasonCode, RetainHandling,
+    SubAck, Subscribe, UnsubAck, Unsubscribe,
 };
 
 use crate::config::Config;
@@ -662,11 +662,32 @@ impl Broker {
             }
         }
         // MQTT-3.2.2-2 / -3 (5.0), MQTT-3.2.2-1 / -2 / -3 (3.1.1).
-        let connack = ConnAck {
+        let mut connack = ConnAck {
             session_present,
             reason_code: ReasonCode::SUCCESS,
             properties: props,
         };
+        // A CONNACK too large for the client's Maximum Packet Size (MQTT-3.1.2-24) sheds
+        // what the client can do without: Response Information (a MAY) and Topic Alias
+        // Maximum (absent means 0, which only restricts the client).
+        for optional in [
+            PropertyId::ResponseInformation,
+            PropertyId::TopicAliasMaximum,
+        ] {
+            let too_large = self
+                .connections
+                .get(&conn)
+                .is_some_and(|c| c.too_large_for_client(&Packet::ConnAck(connack.clone())));
+            if !too_large {
+                break;
+            }
+            connack.properties = connack
+                .properties
+                .iter()
+                .filter(|p| p.id() != optional)
+                .cloned()
+                .collect();
+        }
         self.send(conn, Packet::ConnAck(connack));
 
         // Resume: resend in-flight messages in order with DUP (MQTT-4.4.0-1), then the queue.

@@ -345,3 +345,26 @@ async fn v5_server_respects_the_client_maximum_packet_size() {
     s.disconnect().await;
     p.disconnect().await;
 }
+
+// 5.0 MQTT-3.1.2-24: a CONNACK that would not fit the client's Maximum Packet Size leaves
+// out what the client can do without (Topic Alias Maximum: absent means 0) instead of
+// being discarded, which would leave the client waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v5_connack_sheds_optional_properties_to_fit_the_client_maximum_packet_size() {
+    let test = "v5_connack_sheds_optional_properties_to_fit_the_client_maximum_packet_size";
+    let Some(b) = embedded(test, Config::default()).await else {
+        return;
+    };
+    // The default CONNACK is 16 bytes (Receive Maximum, Maximum Packet Size, Topic Alias
+    // Maximum); 13 hold it without Topic Alias Maximum.
+    const LIMIT: u32 = 13;
+    let (mut c, ack) = Client::connected_with(b.addr, V5, &client_id("connackfit"), |c| {
+        c.properties.push(Property::MaximumPacketSize(LIMIT));
+    })
+    .await;
+    let size = Packet::ConnAck(ack.clone()).encoded_len(V5);
+    assert!(size <= LIMIT as usize, "a {size}-byte CONNACK: {ack:?}");
+    assert_eq!(ack.properties.topic_alias_maximum(), None, "{ack:?}");
+    assert_eq!(ack.properties.receive_maximum(), Some(100), "{ack:?}");
+    c.disconnect().await;
+}
