@@ -13,7 +13,8 @@ use crate::scenario::packet::{ConnectSpec, PropertySpec, Resolve, encode, proper
 use crate::scenario::pattern::{Matcher, Vars, View, kind, view};
 use crate::scenario::script::Names;
 use crate::scenario::{
-    ConnectStep, ExpectAllStep, ExpectClosedStep, ExpectStep, Level, Scenario, Step, Version,
+    ConnectStep, ExpectAllStep, ExpectClosedStep, ExpectStep, Level, Scenario, SkipUnlessStep,
+    Step, Version,
 };
 
 /// Default bound on one `expect`.
@@ -265,6 +266,7 @@ async fn run_step(
             tokio::time::sleep(Duration::from_millis(w.ms)).await;
             Ok(())
         }
+        Step::SkipUnless(k) => skip_unless(k, ctx),
         Step::Disconnect(d) => {
             let mut c = clients
                 .remove(&d.client)
@@ -504,6 +506,31 @@ async fn expect(
         }
         other => Err(incoming_stop(other, &expected)),
     }
+}
+
+/// Goes on if every named variable matches its pattern; else the case is skipped.
+fn skip_unless(k: &SkipUnlessStep, ctx: &Context) -> Result<(), Stop> {
+    let interpolate = |s: &str| ctx.interpolate(s);
+    let mut vars = ctx.vars.clone();
+    for (name, pattern) in &k.vars {
+        let name = name.as_str().unwrap_or_default();
+        let Some(value) = ctx.vars.get(name).cloned() else {
+            return Err(Stop::error(format!(
+                "skip_unless: ${name} was never captured (scenario error)"
+            )));
+        };
+        let mut matcher = Matcher {
+            vars: &mut vars,
+            interpolate: &interpolate,
+        };
+        if matcher.matches(name, pattern, &value).is_err() {
+            return Err(Stop {
+                outcome: Outcome::Skipped,
+                ..Stop::fail(format!("{} (${name} = {value})", k.reason))
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One way `expect_all` may still come true: a set, which of its required and optional

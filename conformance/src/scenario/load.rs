@@ -393,7 +393,7 @@ fn check(s: &Scenario) -> Result<(), String> {
             Step::ExpectNothing(c) => Some(&c.client),
             Step::Disconnect(c) => Some(&c.client),
             Step::Drop(c) => Some(&c.client),
-            Step::Wait(_) => None,
+            Step::Wait(_) | Step::SkipUnless(_) => None,
         };
         if let Some(name) = client
             && (name.is_empty()

@@ -195,6 +195,9 @@ pub enum Step {
     ExpectNothing(ExpectNothingStep),
     /// Let time pass: only where the spec needs it (keep-alive, expiry, delays).
     Wait(WaitStep),
+    /// Go on only if captured values match patterns; otherwise the case is skipped (the
+    /// broker took a path, allowed by the spec, on which the statement cannot be checked).
+    SkipUnless(SkipUnlessStep),
     /// Send DISCONNECT and close the connection.
     Disconnect(DisconnectStep),
     /// Close the connection without DISCONNECT (an abnormal close, for wills).
@@ -211,6 +214,7 @@ impl Step {
             Step::ExpectClosed(s) => s.only.as_deref(),
             Step::ExpectNothing(s) => s.only.as_deref(),
             Step::Wait(s) => s.only.as_deref(),
+            Step::SkipUnless(s) => s.only.as_deref(),
             Step::Disconnect(s) => s.only.as_deref(),
             Step::Drop(s) => s.only.as_deref(),
         }
@@ -229,6 +233,7 @@ impl Step {
             Step::ExpectClosed(_) => "expect_closed",
             Step::ExpectNothing(_) => "expect_nothing",
             Step::Wait(_) => "wait",
+            Step::SkipUnless(_) => "skip_unless",
             Step::Disconnect(_) => "disconnect",
             Step::Drop(_) => "drop",
         }
@@ -457,6 +462,18 @@ pub struct ExpectNothingStep {
     pub for_ms: u64,
     #[serde(default)]
     pub statement: Option<String>,
+    #[serde(default)]
+    pub only: Option<Vec<Version>>,
+}
+
+/// `skip_unless: {vars: {rc: {any_of: [0x80, 0x99]}}, reason: "…"}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipUnlessStep {
+    /// Captured variables (without `$`) and the pattern each must match.
+    pub vars: serde_yaml::Mapping,
+    /// Why the case cannot go on otherwise: the skip message.
+    pub reason: String,
     #[serde(default)]
     pub only: Option<Vec<Version>>,
 }

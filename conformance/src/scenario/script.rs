@@ -157,6 +157,7 @@ pub fn script(
             }),
             Step::Expect(_)
             | Step::ExpectAll(_)
+            | Step::SkipUnless(_)
             | Step::ExpectClosed(_)
             | Step::ExpectNothing(_) => {}
         }

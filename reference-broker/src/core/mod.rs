@@ -763,6 +763,26 @@ impl Broker {
         }
         let client_id = c.client_id.clone();
         let pid = publish.packet_id;
+        // §3.3.2.3.2: a payload that is not the UTF-8 its Payload Format Indicator announces
+        // MAY be refused with 0x99. The packet identifier is then free again: a later
+        // PUBLISH with it is a new Application Message (MQTT-4.3.3-9).
+        if v5
+            && publish.qos != QoS::AtMostOnce
+            && publish.properties.payload_format_indicator() == Some(1)
+            && std::str::from_utf8(&publish.payload).is_err()
+        {
+            let refusal = PublishAck {
+                reason_code: ReasonCode::PAYLOAD_FORMAT_INVALID,
+                ..PublishAck::new(pid)
+            };
+            let ack = if publish.qos == QoS::AtLeastOnce {
+                Packet::PubAck(refusal)
+            } else {
+                Packet::PubRec(refusal)
+            };
+            self.send(conn, ack);
+            return;
+        }
         match publish.qos {
             QoS::AtMostOnce => self.route_publish(now, &client_id, publish),
             QoS::AtLeastOnce => {
