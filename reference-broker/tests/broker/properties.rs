@@ -358,7 +358,7 @@ async fn v5_connack_sheds_optional_properties_to_fit_the_client_maximum_packet_s
     // The default CONNACK is 16 bytes (Receive Maximum, Maximum Packet Size, Topic Alias
     // Maximum); 13 hold it without Topic Alias Maximum.
     const LIMIT: u32 = 13;
-    let (mut c, ack) = Client::connected_with(b.addr, V5, &client_id("connackfit"), |c| {
+    let (c, ack) = Client::connected_with(b.addr, V5, &client_id("connackfit"), |c| {
         c.properties.push(Property::MaximumPacketSize(LIMIT));
     })
     .await;
