@@ -27,7 +27,7 @@ SCRATCH=${SCRATCH:-${TMPDIR:-/tmp}/mqttspec-brokers}
 BROKERS=${BROKERS:-"mosquitto reference rumqttd amqtt ejabberd"}
 [ "${RMQTT:-0}" = 1 ] && BROKERS="$BROKERS rmqtt"
 RUN_TIMEOUT=${RUN_TIMEOUT:-480}   # mqttspec's own bound on one run, seconds
-JOBS=${JOBS:-16}
+JOBS=${JOBS:-128}
 RUMQTTD_VERSION=${RUMQTTD_VERSION:-0.20.0}
 AMQTT_VERSION=${AMQTT_VERSION:-0.12.1}
 mkdir -p "$OUT" "$SCRATCH"
