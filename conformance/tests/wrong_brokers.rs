@@ -228,7 +228,7 @@ async fn a_packet_over_the_declared_maximum_packet_size_fails_with_mqtt_3_1_2_24
     assert!(
         case.message
             .as_deref()
-            .is_some_and(|m| m.contains("over the Maximum Packet Size of 20 bytes")),
+            .is_some_and(|m| m.contains("over the Maximum Packet Size of 64 bytes")),
         "{case:#?}"
     );
 }
