@@ -12,6 +12,14 @@ Exit codes:
   3  the broker could not be reached
   130  interrupted (Ctrl-C); a spawned broker is stopped first";
 
+pub const FUZZ_EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing found
+  1  findings (written under --out)
+  2  usage or configuration error
+  3  the broker could not be reached, or is not on a loopback address
+  130  interrupted (Ctrl-C); a spawned broker is stopped first";
+
 /// MQTT conformance testing for brokers: every verdict traced to the normative statement it
 /// tests.
 #[derive(Parser, Debug)]
@@ -60,10 +68,25 @@ pub enum Command {
     /// backed by the packets seen.
     #[command(after_help = EXIT_CODES)]
     Probe(ProbeArgs),
+    /// Fuzz the broker over the network (loopback only): mutate the scenarios' packet
+    /// sequences, watch for crashes, hangs and spec violations, and write each finding,
+    /// minimized, as a scenario that `mqttspec run --scenarios DIR` replays.
+    #[command(after_help = FUZZ_EXIT_CODES)]
+    Fuzz(FuzzArgs),
     /// Run the reference broker in the foreground.
     Broker {
         #[arg(long, default_value = "127.0.0.1:1883")]
         listen: std::net::SocketAddr,
+        /// Test only: misbehave with this deliberate bug (crash-on-empty-topic,
+        /// hang-on-property-flood, wrong-puback-id).
+        #[cfg(feature = "planted-bugs")]
+        #[arg(
+            long,
+            hide = true,
+            value_name = "NAME",
+            value_parser = mqttspec_broker::PlantedBug::parse
+        )]
+        planted_bug: Option<mqttspec_broker::PlantedBug>,
     },
     /// Decode one packet given as hex; print it, or the error and the statement it breaks.
     Decode {
@@ -174,6 +197,66 @@ pub struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Stop after this long: seconds, or with a unit (90s, 10m, 1h).
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Stop after this many executions.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u64>,
+    /// Executions at once (each on its own connections, client ids and topics).
+    #[arg(long, default_value_t = 8)]
+    pub jobs: usize,
+    /// Seed of the mutations (default: from the clock; printed, so a run can be repeated).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Protocol versions of the inputs.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::All)]
+    pub protocol: ProtocolArg,
+    /// Start from the scenarios matching these globs only (repeatable).
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Start from the scenarios in this directory instead of the built-in set.
+    #[arg(long)]
+    pub scenarios: Option<PathBuf>,
+    /// Where findings (DIR/fuzz/<rule>-<hash>.yaml) and summary.json are written.
+    #[arg(long, default_value = "mqttspec-fuzz")]
+    pub out: PathBuf,
+    /// A new client's CONNECT or PINGREQ unanswered this long (milliseconds) is a hang.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub hang_timeout: u64,
+    /// Runs a minimization may spend (crashes and hangs get a quarter of it: each of
+    /// their runs may restart the broker).
+    #[arg(long, value_name = "RUNS", default_value_t = 300)]
+    pub minimize_budget: usize,
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
+/// `600`, `90s`, `10m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text}: expected a number of seconds, or 90s, 10m, 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("{text}: the unit is s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[derive(Args, Debug)]
 pub struct ProbeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -257,6 +340,17 @@ mod tests {
         assert_eq!(parse_broker("mqtt://broker"), Ok("broker:1883".into()));
         assert!(parse_broker("mqtts://x:8883").is_err());
         assert!(parse_broker("mqtt://x:port").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("600"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("10 minutes").is_err());
+        assert!(parse_duration("m").is_err());
     }
 
     #[test]

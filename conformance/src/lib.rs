@@ -7,6 +7,7 @@
 
 pub mod coverage;
 pub mod engine;
+pub mod fuzz;
 pub mod launch;
 pub mod scenario;
 

@@ -29,6 +29,7 @@ macro_rules! outln {
     }};
 }
 
+mod fuzz_cmd;
 mod probe_cmd;
 
 const USAGE: u8 = 2;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Probe(args) => probe_cmd::main(args),
+        Command::Fuzz(args) => fuzz_cmd::main(args),
         Command::List { filter, scenarios } => list(&filter, scenarios.as_deref()),
         Command::Show { id, scenarios } => show(&id, scenarios.as_deref()),
         Command::Report {
@@ -49,7 +51,16 @@ fn main() -> ExitCode {
             labels,
             output,
         } => report(&results, &format, &labels, output.as_deref()),
-        Command::Broker { listen } => broker(listen),
+        Command::Broker {
+            listen,
+            #[cfg(feature = "planted-bugs")]
+            planted_bug,
+        } => broker(mqttspec_broker::Config {
+            listen,
+            #[cfg(feature = "planted-bugs")]
+            planted_bug,
+            ..Default::default()
+        }),
         Command::Decode { hex, protocol } => decode(&hex.join(" "), protocol.into()),
         Command::Spec { id } => show_statement(&id),
         Command::Coverage { json } => coverage(json),
@@ -480,12 +491,9 @@ fn show(id: &str, dir: Option<&std::path::Path>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn broker(listen: std::net::SocketAddr) -> ExitCode {
+fn broker(config: mqttspec_broker::Config) -> ExitCode {
+    let listen = config.listen;
     runtime().block_on(async move {
-        let config = mqttspec_broker::Config {
-            listen,
-            ..Default::default()
-        };
         match mqttspec_broker::start(config).await {
             Ok(b) => {
                 outln!("mqttspec reference broker listening on {}", b.local_addr());

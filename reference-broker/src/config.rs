@@ -39,6 +39,9 @@ pub struct Config {
     pub shared_subscriptions: bool,
     /// If set, CONNECT must carry one of these user name / password pairs.
     pub users: Option<HashMap<String, String>>,
+    /// A deliberate bug to misbehave with (test builds only; see [`crate::planted`]).
+    #[cfg(feature = "planted-bugs")]
+    pub planted_bug: Option<crate::PlantedBug>,
 }
 
 impl Default for Config {
@@ -59,6 +62,8 @@ impl Default for Config {
             subscription_identifiers: true,
             shared_subscriptions: true,
             users: None,
+            #[cfg(feature = "planted-bugs")]
+            planted_bug: None,
         }
     }
 }

@@ -18,7 +18,11 @@
 
 mod config;
 pub mod core;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
 pub mod server;
 
 pub use config::{Config, parse_users};
+#[cfg(feature = "planted-bugs")]
+pub use planted::PlantedBug;
 pub use server::{BrokerHandle, start};

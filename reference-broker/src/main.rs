@@ -57,6 +57,16 @@ struct Args {
     /// Require user name and password from this file (`name:password` per line).
     #[arg(long)]
     users: Option<PathBuf>,
+    /// Test only: misbehave with this deliberate bug (crash-on-empty-topic,
+    /// hang-on-property-flood, wrong-puback-id).
+    #[cfg(feature = "planted-bugs")]
+    #[arg(
+        long,
+        hide = true,
+        value_name = "NAME",
+        value_parser = mqttspec_broker::PlantedBug::parse
+    )]
+    planted_bug: Option<mqttspec_broker::PlantedBug>,
 }
 
 fn main() -> ExitCode {
@@ -90,6 +100,8 @@ fn main() -> ExitCode {
         subscription_identifiers: !args.no_subscription_identifiers,
         shared_subscriptions: !args.no_shared_subscriptions,
         users,
+        #[cfg(feature = "planted-bugs")]
+        planted_bug: args.planted_bug,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -192,8 +192,30 @@ async fn drive(
                 {
                     let now = std::time::Instant::now();
                     let mut broker = shared.broker();
+                    #[cfg(feature = "planted-bugs")]
+                    let planted = broker.config().planted_bug;
                     loop {
+                        #[cfg(feature = "planted-bugs")]
+                        if planted == Some(crate::PlantedBug::CrashOnEmptyTopic)
+                            && broker.is_connected(conn)
+                            && crate::planted::is_empty_topic_publish(
+                                &input,
+                                decoder.version(),
+                                decoder.max_packet_size(),
+                            )
+                        {
+                            std::process::abort();
+                        }
                         match decoder.decode(&mut input) {
+                            #[cfg(feature = "planted-bugs")]
+                            Ok(Some(packet))
+                                if planted == Some(crate::PlantedBug::HangOnPropertyFlood)
+                                    && crate::planted::user_property_count(&packet)
+                                        > crate::planted::PROPERTY_FLOOD =>
+                            {
+                                // `broker` (the core's mutex guard) is held for ever.
+                                crate::planted::hang_forever()
+                            }
                             Ok(Some(packet)) => broker.handle_packet(now, conn, packet),
                             Ok(None) => break,
                             Err(e) => {

@@ -373,18 +373,30 @@ impl Malformed {
 
     /// Replaces `range` with `with` and moves every recorded span accordingly: spans after
     /// it shift, spans around it grow or shrink.
+    ///
+    /// A range past the end is cut back to it, and spans that lose bytes to the edit keep
+    /// what is left of them (a truncation may eat the fixed header itself): every span stays
+    /// inside the buffer, so later edits cannot index outside it.
     fn splice(&mut self, range: Range<usize>, with: &[u8]) {
+        let end = range.end.min(self.bytes.len());
+        let range = range.start.min(end)..end;
         let delta = with.len() as isize - range.len() as isize;
         self.bytes.splice(range.clone(), with.iter().copied());
+        // Where a position before the edit is after it.
+        let map = |p: usize| {
+            if p >= range.end {
+                shift(p, delta)
+            } else if p <= range.start {
+                p
+            } else {
+                range.start + (p - range.start).min(with.len())
+            }
+        };
         if let Some(layout) = self.layout.as_mut() {
             for span in &mut layout.spans {
                 for r in [&mut span.prefix, &mut span.content] {
-                    if r.start >= range.end {
-                        r.start = shift(r.start, delta);
-                        r.end = shift(r.end, delta);
-                    } else if r.start <= range.start && r.end >= range.end {
-                        r.end = shift(r.end, delta);
-                    }
+                    let (start, end) = (map(r.start), map(r.end));
+                    *r = start..end.max(start);
                 }
             }
         }

@@ -376,3 +376,33 @@ fn duplicated_and_misplaced_properties_need_no_tampering() {
         ErrorKind::PropertyNotAllowed { .. }
     ));
 }
+
+#[test]
+fn edits_after_a_truncation_that_ate_the_header_stay_in_bounds() {
+    // Found by `mqttspec fuzz`: truncating every byte but the first, then fixing the
+    // Remaining Length, indexed past the end of the buffer.
+    let packet = Packet::Publish(Publish::new("a/b", QoS::AtLeastOnce, "payload"));
+    for count in 0..=20 {
+        for fix_length in [false, true] {
+            let mut m = Malformed::from_packet(&packet, ProtocolVersion::V5).unwrap();
+            let _ = m.apply(&Tamper::Truncate { count, fix_length });
+            for tamper in [
+                Tamper::RemainingLength(3),
+                Tamper::NonMinimal {
+                    field: FieldRef::new("remaining length"),
+                    width: 4,
+                },
+                Tamper::Append {
+                    bytes: vec![1, 2],
+                    fix_length: true,
+                },
+                Tamper::Truncate {
+                    count: 1,
+                    fix_length: true,
+                },
+            ] {
+                let _ = m.clone().apply(&tamper);
+            }
+        }
+    }
+}

@@ -8,13 +8,13 @@ use mqttspec_report::{CaseResult, Outcome, StatementCitation};
 use serde_yaml::{Mapping, Value};
 
 use super::RunConfig;
-use super::client::{Client, Incoming, Transcript};
+use super::client::{AliveProbe, Client, Down, Incoming, Transcript, check_alive};
 use crate::scenario::packet::{ConnectSpec, PropertySpec, Resolve, encode, properties};
 use crate::scenario::pattern::{Matcher, Vars, View, kind, view};
 use crate::scenario::script::Names;
 use crate::scenario::{
-    ConnectStep, ExpectAllStep, ExpectClosedStep, ExpectStep, Level, Scenario, SkipUnlessStep,
-    Step, Version,
+    ConnectStep, ExpectAliveStep, ExpectAllStep, ExpectClosedStep, ExpectStep, ExpectValidStep,
+    Level, Scenario, SkipUnlessStep, Step, Version,
 };
 
 /// Default bound on one `expect`.
@@ -243,6 +243,8 @@ async fn run_step(
         Step::Expect(e) => expect(e, ctx, clients).await,
         Step::ExpectAll(e) => expect_all(e, ctx, clients).await,
         Step::ExpectClosed(e) => expect_closed(e, clients).await,
+        Step::ExpectValid(e) => expect_valid(e, clients).await,
+        Step::ExpectAlive(e) => expect_alive(setup, e, ctx, transcript).await,
         Step::ExpectNothing(e) => {
             let c = client(clients, &e.client)?;
             match c.next(Duration::from_millis(e.for_ms)).await {
@@ -759,4 +761,53 @@ fn hex_list(codes: &[u8]) -> String {
         .map(|c| format!("{c:#04x}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Reads the connection for the step's time (or until it closes), then fails on the first
+/// violation the connection's conversation recorded since it opened.
+async fn expect_valid(
+    e: &ExpectValidStep,
+    clients: &mut HashMap<String, Client>,
+) -> Result<(), Stop> {
+    let for_ms = Duration::from_millis(e.for_ms.unwrap_or(500));
+    let deadline = tokio::time::Instant::now() + for_ms;
+    let c = client(clients, &e.client)?;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match c.next(left).await {
+            None | Some(Incoming::Closed(_) | Incoming::Flood) => break,
+            // Packets, malformed bytes and oversized packets were judged as they arrived.
+            Some(_) => {}
+        }
+    }
+    match c.violations().into_iter().next() {
+        None => Ok(()),
+        Some(v) => Err(Stop {
+            statement: v.statement.map(str::to_owned),
+            ..Stop::fail(v.to_string())
+        }),
+    }
+}
+
+/// A new connection of its own gets a CONNACK and a PINGRESP within the bound: the broker
+/// neither crashed (refused connection) nor hangs (no answer).
+async fn expect_alive(
+    setup: &CaseSetup<'_>,
+    e: &ExpectAliveStep,
+    ctx: &Context,
+    transcript: &Transcript,
+) -> Result<(), Stop> {
+    let probe = AliveProbe {
+        address: &setup.config.address,
+        version: setup.version.protocol(),
+        client_id: ctx.client_id("alive"),
+        username: setup.config.username.clone(),
+        password: setup.config.password.clone(),
+        within: e.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis),
+    };
+    check_alive(&probe, transcript).await.map_err(|down| Stop {
+        // What fails when a server hangs is the answer to PINGREQ.
+        statement: matches!(down, Down::Hang(_)).then(|| "MQTT-3.12.4-1".to_owned()),
+        ..Stop::fail(down.to_string())
+    })
 }

@@ -1,7 +1,7 @@
 //! One test connection to the broker: writes what the scenario sends, decodes every packet
 //! the broker sends with the strict codec, and records both in the case's transcript.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+use super::oracle::{Conversation, Level, Violation};
 
 /// Packets a broker may send before the harness calls it a flood and stops reading.
 const FLOOD_LIMIT: usize = 10_000;
@@ -112,6 +114,8 @@ pub struct Client {
     closed: bool,
     /// What the connection's CONNECT changed in how the reader judges packets.
     expectations: Arc<ReaderExpectations>,
+    /// What the server may send, given what this client sent (fed by both sides).
+    conversation: Arc<Mutex<Conversation>>,
 }
 
 /// Set before CONNECT is sent, read by the reader task.
@@ -122,6 +126,9 @@ struct ReaderExpectations {
     /// The CONNECT named a version the client does not speak: a CONNACK refusing it may
     /// come in either the 3.1.1 or the 5.0 layout.
     connack_any_layout: AtomicBool,
+    /// The Protocol Level of the CONNECT written (0: none yet): the server answers in that
+    /// version's layout, whatever the case's version.
+    level: AtomicU8,
 }
 
 impl Client {
@@ -141,6 +148,7 @@ impl Client {
         let (read, writer) = socket.into_split();
         let (tx, incoming) = mpsc::channel(FLOOD_LIMIT);
         let expectations = Arc::new(ReaderExpectations::default());
+        let conversation = Arc::new(Mutex::new(Conversation::new()));
         let reader = tokio::spawn(read_loop(
             read,
             tx,
@@ -148,6 +156,7 @@ impl Client {
             version,
             transcript.clone(),
             expectations.clone(),
+            conversation.clone(),
         ));
         Ok(Client {
             name: name.to_owned(),
@@ -158,7 +167,31 @@ impl Client {
             transcript: transcript.clone(),
             closed: false,
             expectations,
+            conversation,
         })
+    }
+
+    /// What the server did wrong on this connection so far (see [`super::oracle`]).
+    pub fn violations(&self) -> Vec<Violation> {
+        lock(&self.conversation).violations().to_vec()
+    }
+
+    /// The version the first CONNECT sent on this connection named.
+    pub fn sent_level(&self) -> Option<Level> {
+        lock(&self.conversation).level()
+    }
+
+    /// Tells the conversation (and through it the reader) what is about to be written.
+    fn note_sent(&self, bytes: &[u8]) {
+        let sent = lock(&self.conversation).sent(bytes);
+        match sent.level {
+            Some(Level::Known(v)) => self.expectations.level.store(v.level(), Ordering::SeqCst),
+            Some(Level::Unknown(_)) => self.accept_connack_in_any_layout(),
+            None => {}
+        }
+        if let Some(max) = sent.maximum_packet_size {
+            self.declare_maximum_packet_size(max);
+        }
     }
 
     /// From now on every packet larger than `max` bytes is a violation, not a packet: the
@@ -180,6 +213,7 @@ impl Client {
         let decoded = render::bytes(bytes, self.version);
         self.transcript
             .record(&self.name, Direction::Sent, bytes, decoded);
+        self.note_sent(bytes);
         self.writer
             .write_all(bytes)
             .await
@@ -188,6 +222,7 @@ impl Client {
 
     /// Sends without recording each copy (repeated sends record one line).
     pub async fn send_quiet(&mut self, bytes: &Bytes) -> Result<(), String> {
+        self.note_sent(bytes);
         self.writer
             .write_all(bytes)
             .await
@@ -256,10 +291,16 @@ async fn read_loop(
     version: ProtocolVersion,
     transcript: Transcript,
     expectations: Arc<ReaderExpectations>,
+    conversation: Arc<Mutex<Conversation>>,
 ) {
     let mut decoder = PacketDecoder::new(version).with_max_packet_size(MAX_PACKET);
     let mut buf = BytesMut::with_capacity(8192);
     loop {
+        if let Some(v) = ProtocolVersion::from_level(expectations.level.load(Ordering::SeqCst))
+            && v != decoder.version()
+        {
+            decoder.set_version(v);
+        }
         loop {
             // The packet's extent, from its fixed header, so the transcript shows its bytes.
             let len = match FixedHeader::parse(&buf, decoder.version(), MAX_PACKET) {
@@ -282,6 +323,7 @@ async fn read_loop(
                         h.packet_len()
                     ),
                 );
+                lock(&conversation).too_large(&packet_type, h.packet_len(), declared);
                 let _ = tx
                     .send(Incoming::TooLarge {
                         packet_type,
@@ -301,6 +343,7 @@ async fn read_loop(
                         len,
                         render::packet(&packet),
                     );
+                    lock(&conversation).received(&packet);
                     if tx.try_send(Incoming::Packet(packet)).is_err() {
                         transcript.event(
                             &name,
@@ -330,6 +373,7 @@ async fn read_loop(
                                 &bytes,
                                 format!("{} (in the {other} layout)", render::packet(&packet)),
                             );
+                            lock(&conversation).received(&packet);
                             let _ = tx.send(Incoming::Packet(packet)).await;
                         }
                         Err(_) => {
@@ -339,6 +383,7 @@ async fn read_loop(
                                 &bytes,
                                 format!("undecodable: {e}"),
                             );
+                            lock(&conversation).malformed(&e);
                             let _ = tx.send(Incoming::Malformed(e)).await;
                             return;
                         }
@@ -351,6 +396,7 @@ async fn read_loop(
                         &buf,
                         format!("undecodable: {e}"),
                     );
+                    lock(&conversation).malformed(&e);
                     let _ = tx.send(Incoming::Malformed(e)).await;
                     return;
                 }
@@ -382,4 +428,120 @@ async fn read_loop(
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Why the broker is not serving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Down {
+    /// A new TCP connection is refused (or cannot be made): it crashed or stopped.
+    Refused(String),
+    /// It closed a new connection before answering its CONNECT.
+    Dropped(String),
+    /// It did not answer a CONNECT or a PINGREQ within the bound.
+    Hang(String),
+}
+
+impl Down {
+    /// `crash` or `hang`, for findings and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Down::Refused(_) | Down::Dropped(_) => "crash",
+            Down::Hang(_) => "hang",
+        }
+    }
+}
+
+impl std::fmt::Display for Down {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Down::Refused(why) => write!(f, "the broker no longer accepts connections: {why}"),
+            Down::Dropped(why) => {
+                write!(
+                    f,
+                    "the broker closed a new connection without CONNACK: {why}"
+                )
+            }
+            Down::Hang(what) => write!(f, "no {what}: the broker hangs"),
+        }
+    }
+}
+
+/// Who asks, in [`check_alive`].
+pub struct AliveProbe<'a> {
+    pub address: &'a str,
+    pub version: ProtocolVersion,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Bound on each answer.
+    pub within: Duration,
+}
+
+/// Is the broker still serving? A new connection sends CONNECT and, once accepted, PINGREQ;
+/// each must be answered within the bound. A refusing CONNACK is an answer too
+/// (credentials, quotas).
+pub async fn check_alive(probe: &AliveProbe<'_>, transcript: &Transcript) -> Result<(), Down> {
+    use mqttspec_codec::{Connect, Disconnect, MqttString, Properties, ReasonCode};
+    const NAME: &str = "alive";
+    let v = probe.version;
+    let mut c = Client::connect(NAME, probe.address, v, transcript, probe.within)
+        .await
+        .map_err(Down::Refused)?;
+    let connect = Packet::Connect(Connect {
+        protocol: v,
+        clean_start: true,
+        keep_alive: 30,
+        properties: Properties::new(),
+        client_id: MqttString::from(probe.client_id.as_str()),
+        will: None,
+        username: probe.username.as_deref().map(MqttString::from),
+        password: probe.password.clone().map(Bytes::from),
+    });
+    let bytes = connect
+        .to_bytes(v)
+        .map_err(|e| Down::Refused(format!("cannot encode CONNECT: {e}")))?;
+    c.send(&bytes).await.map_err(Down::Dropped)?;
+    let within_ms = probe.within.as_millis();
+    match c.next(probe.within).await {
+        None => {
+            return Err(Down::Hang(format!(
+                "CONNACK to a new connection's CONNECT within {within_ms} ms"
+            )));
+        }
+        Some(Incoming::Packet(Packet::ConnAck(a))) if a.reason_code != ReasonCode::SUCCESS => {
+            return Ok(());
+        }
+        Some(Incoming::Packet(Packet::ConnAck(_))) => {}
+        Some(Incoming::Closed(why)) => return Err(Down::Dropped(why)),
+        // Anything else answers too: the broker is alive (the oracle judges the rest).
+        Some(_) => return Ok(()),
+    }
+    let ping = Packet::PingReq
+        .to_bytes(v)
+        .map_err(|e| Down::Refused(format!("cannot encode PINGREQ: {e}")))?;
+    c.send(&ping).await.map_err(Down::Dropped)?;
+    let deadline = tokio::time::Instant::now() + probe.within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match c.next(left).await {
+            None => {
+                return Err(Down::Hang(format!(
+                    "PINGRESP to a PINGREQ within {within_ms} ms"
+                )));
+            }
+            Some(Incoming::Packet(Packet::PingResp)) => break,
+            Some(Incoming::Packet(_)) => {}
+            Some(Incoming::Closed(why)) => return Err(Down::Dropped(why)),
+            Some(_) => break,
+        }
+    }
+    if let Ok(bye) = Packet::Disconnect(Disconnect::new(ReasonCode(0))).to_bytes(v) {
+        let _ = c.send(&bye).await;
+    }
+    c.close().await;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod case;
 pub mod client;
+pub mod oracle;
 mod probe;
 pub use probe::CHALLENGE_METHOD;
 
@@ -50,6 +51,9 @@ pub trait Supervised: Send + Sync + std::fmt::Debug {
     fn generation(&self) -> u64;
     /// Starts it again and waits until it is ready (blocking, bounded).
     fn restart(&self) -> Result<(), String>;
+    /// Kills it at once (SIGKILL) without taking it out of supervision, so that
+    /// [`Supervised::restart`] starts it again: for a broker that hangs (blocking, bounded).
+    fn kill(&self);
 }
 
 #[derive(Clone, Debug)]
@@ -182,7 +186,7 @@ pub async fn run(
                         })
                         .await;
                         if let (Some(s), Some(generation)) = (&config.supervisor, generation) {
-                            mark_crash(&mut result, s, generation);
+                            mark_crash(&mut result, &scenario, s, generation);
                         }
                         result
                     }
@@ -285,8 +289,10 @@ async fn broker_up(
 }
 
 /// After a case: if the broker crashed while it ran, the verdict is an error, not the
-/// broker's behaviour.
-fn mark_crash(result: &mut CaseResult, s: &Supervision, generation: u64) {
+/// broker's behaviour — unless the case failed at an `expect_alive` step, which checks
+/// exactly that: then the crash is the verdict, and its exit status and last words are
+/// added to the message.
+fn mark_crash(result: &mut CaseResult, scenario: &Scenario, s: &Supervision, generation: u64) {
     let why = match s.broker.crashed() {
         Some(why) => why,
         None if s.broker.generation() != generation => s
@@ -295,6 +301,16 @@ fn mark_crash(result: &mut CaseResult, s: &Supervision, generation: u64) {
             .unwrap_or_else(|| "the broker was restarted".into()),
         None => return,
     };
+    let failed_at_alive = result.outcome == Outcome::Fail
+        && result
+            .step
+            .and_then(|n| scenario.steps.get(n.wrapping_sub(1)))
+            .is_some_and(|step| matches!(step, crate::scenario::Step::ExpectAlive(_)));
+    if failed_at_alive {
+        let message = result.message.take().unwrap_or_default();
+        result.message = Some(format!("{message}; the broker crashed: {why}"));
+        return;
+    }
     let before = result
         .message
         .take()

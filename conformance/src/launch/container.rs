@@ -347,6 +347,25 @@ impl Supervised for Container {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.wait_ready()
     }
+
+    fn kill(&self) {
+        if lock(&self.state).stopped || self.exited().is_some() {
+            return;
+        }
+        let Some(c) = self.current() else {
+            return;
+        };
+        lock(&self.output).note("--- mqttspec: killing the container (it hung) ---");
+        let _ = block(
+            self.runtime(),
+            async move { c.stop_with_timeout(Some(0)).await },
+        );
+        // The watcher records the exit once the log streams end (bounded wait).
+        let until = Instant::now() + Duration::from_secs(10);
+        while self.exited().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Container {

@@ -480,6 +480,20 @@ impl Supervised for Spawned {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.wait_ready()
     }
+
+    fn kill(&self) {
+        let mut r = self.lock();
+        if r.exit.is_some() || r.stopped {
+            return;
+        }
+        let _ = r.child.kill();
+        r.exit = r.child.wait().ok();
+        drop(r);
+        self.output
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .note("--- mqttspec: killed the broker (it hung) ---");
+    }
 }
 
 impl Drop for Spawned {
@@ -592,6 +606,10 @@ impl Supervised for Launched {
 
     fn restart(&self) -> Result<(), String> {
         self.supervised().restart()
+    }
+
+    fn kill(&self) {
+        self.supervised().kill()
     }
 }
 

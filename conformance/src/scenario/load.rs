@@ -391,9 +391,10 @@ fn check(s: &Scenario) -> Result<(), String> {
             Step::ExpectAll(c) => Some(&c.client),
             Step::ExpectClosed(c) => Some(&c.client),
             Step::ExpectNothing(c) => Some(&c.client),
+            Step::ExpectValid(c) => Some(&c.client),
             Step::Disconnect(c) => Some(&c.client),
             Step::Drop(c) => Some(&c.client),
-            Step::Wait(_) | Step::SkipUnless(_) => None,
+            Step::Wait(_) | Step::SkipUnless(_) | Step::ExpectAlive(_) => None,
         };
         if let Some(name) = client
             && (name.is_empty()

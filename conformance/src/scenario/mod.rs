@@ -44,6 +44,15 @@ impl Version {
     pub fn spec(self) -> mqttspec_codec::spec::SpecVersion {
         self.protocol().spec()
     }
+
+    /// The scenario version whose statements cover `v` (3.1 shares 3.1.1's).
+    pub fn of(v: mqttspec_codec::ProtocolVersion) -> Version {
+        if v.is_v5() {
+            Version::V5
+        } else {
+            Version::V3_1_1
+        }
+    }
 }
 
 impl fmt::Display for Version {
@@ -193,6 +202,12 @@ pub enum Step {
     ExpectClosed(ExpectClosedStep),
     /// No packet arrives on this connection for the given time.
     ExpectNothing(ExpectNothingStep),
+    /// Whatever arrived on this connection, and arrives within the given time, is a valid
+    /// answer to what the client sent (the checks of [`crate::engine::oracle`]).
+    ExpectValid(ExpectValidStep),
+    /// The broker still serves: a new connection gets a CONNACK and a PINGRESP in time
+    /// (else it crashed or hangs).
+    ExpectAlive(ExpectAliveStep),
     /// Let time pass: only where the spec needs it (keep-alive, expiry, delays).
     Wait(WaitStep),
     /// Go on only if captured values match patterns; otherwise the case is skipped (the
@@ -213,6 +228,8 @@ impl Step {
             Step::ExpectAll(s) => s.only.as_deref(),
             Step::ExpectClosed(s) => s.only.as_deref(),
             Step::ExpectNothing(s) => s.only.as_deref(),
+            Step::ExpectValid(s) => s.only.as_deref(),
+            Step::ExpectAlive(s) => s.only.as_deref(),
             Step::Wait(s) => s.only.as_deref(),
             Step::SkipUnless(s) => s.only.as_deref(),
             Step::Disconnect(s) => s.only.as_deref(),
@@ -232,6 +249,8 @@ impl Step {
             Step::ExpectAll(_) => "expect_all",
             Step::ExpectClosed(_) => "expect_closed",
             Step::ExpectNothing(_) => "expect_nothing",
+            Step::ExpectValid(_) => "expect_valid",
+            Step::ExpectAlive(_) => "expect_alive",
             Step::Wait(_) => "wait",
             Step::SkipUnless(_) => "skip_unless",
             Step::Disconnect(_) => "disconnect",
@@ -247,6 +266,8 @@ impl Step {
             Step::ExpectAll(s) => s.statement.as_deref(),
             Step::ExpectClosed(s) => s.statement.as_deref(),
             Step::ExpectNothing(s) => s.statement.as_deref(),
+            Step::ExpectValid(s) => s.statement.as_deref(),
+            Step::ExpectAlive(s) => s.statement.as_deref(),
             _ => None,
         }
     }
@@ -460,6 +481,36 @@ pub struct ExpectNothingStep {
     #[serde(default = "default_client")]
     pub client: String,
     pub for_ms: u64,
+    #[serde(default)]
+    pub statement: Option<String>,
+    #[serde(default)]
+    pub only: Option<Vec<Version>>,
+}
+
+/// `expect_valid: {client: a, for_ms: 300}`: reads the connection for `for_ms` (or until it
+/// closes), then fails on the first thing the server did wrong since it opened.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectValidStep {
+    #[serde(default = "default_client")]
+    pub client: String,
+    /// How long to keep reading, in milliseconds (default 500).
+    #[serde(default)]
+    pub for_ms: Option<u64>,
+    #[serde(default)]
+    pub statement: Option<String>,
+    #[serde(default)]
+    pub only: Option<Vec<Version>>,
+}
+
+/// `expect_alive: {within_ms: 3000}`: a new connection (its own client identifier) sends
+/// CONNECT and PINGREQ; the broker must answer both within the bound.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectAliveStep {
+    /// Bound on each answer, in milliseconds (default 3,000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
     #[serde(default)]
     pub statement: Option<String>,
     #[serde(default)]

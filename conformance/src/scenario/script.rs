@@ -159,7 +159,9 @@ pub fn script(
             | Step::ExpectAll(_)
             | Step::SkipUnless(_)
             | Step::ExpectClosed(_)
-            | Step::ExpectNothing(_) => {}
+            | Step::ExpectNothing(_)
+            | Step::ExpectValid(_)
+            | Step::ExpectAlive(_) => {}
         }
     }
     Ok(out)

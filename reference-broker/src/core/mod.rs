@@ -106,6 +106,13 @@ impl Broker {
             .map_or(ProtocolVersion::V3_1_1, |c| c.version)
     }
 
+    /// Whether the connection's CONNECT was accepted (and it is not closing).
+    pub fn is_connected(&self, conn: ConnId) -> bool {
+        self.connections
+            .get(&conn)
+            .is_some_and(|c| c.is_connected())
+    }
+
     /// Keep Alive in force for the connection (0: none).
     pub fn keep_alive(&self, conn: ConnId) -> u16 {
         self.connections.get(&conn).map_or(0, |c| c.keep_alive)
@@ -771,14 +778,14 @@ impl Broker {
             && publish.properties.payload_format_indicator() == Some(1)
             && std::str::from_utf8(&publish.payload).is_err()
         {
-            let refusal = PublishAck {
+            let refusal = |pid| PublishAck {
                 reason_code: ReasonCode::PAYLOAD_FORMAT_INVALID,
                 ..PublishAck::new(pid)
             };
             let ack = if publish.qos == QoS::AtLeastOnce {
-                Packet::PubAck(refusal)
+                Packet::PubAck(refusal(self.puback_id(pid)))
             } else {
-                Packet::PubRec(refusal)
+                Packet::PubRec(refusal(pid))
             };
             self.send(conn, ack);
             return;
@@ -788,7 +795,8 @@ impl Broker {
             QoS::AtLeastOnce => {
                 // MQTT-4.3.2-4: own the message, then PUBACK.
                 self.route_publish(now, &client_id, publish);
-                self.send(conn, Packet::PubAck(PublishAck::new(pid)));
+                let ack = PublishAck::new(self.puback_id(pid));
+                self.send(conn, Packet::PubAck(ack));
             }
             QoS::ExactlyOnce => {
                 let Some(session) = self.sessions.get_mut(&client_id) else {
@@ -810,6 +818,16 @@ impl Broker {
                 self.send(conn, Packet::PubRec(PublishAck::new(pid)));
             }
         }
+    }
+
+    /// The Packet Identifier of the PUBACK answering a QoS 1 PUBLISH with `pid`: `pid`
+    /// (but for the planted bug `WrongPubackId`, which clears bit 15).
+    fn puback_id(&self, pid: u16) -> u16 {
+        #[cfg(feature = "planted-bugs")]
+        if self.config.planted_bug == Some(crate::PlantedBug::WrongPubackId) {
+            return pid & 0x7FFF;
+        }
+        pid
     }
 
     fn on_pubrel(&mut self, conn: ConnId, ack: PublishAck) {

@@ -1,0 +1,322 @@
+//! A finding as a scenario: the minimized program's bytes as `send: {hex}` steps (each
+//! with its decoding in a comment), `expect_valid` on every connection (the checks that
+//! found it), and `expect_alive` last (crash and hang). What the broker did when the fuzzer
+//! last ran it goes in comments above, so the file explains itself to a vendor.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use mqttspec_codec::{Packet, render, spec};
+use mqttspec_report::{Direction, TranscriptEntry};
+
+use super::minimize::Shrunk;
+use super::mutate::frames;
+use super::program::{MARKER, Program};
+use crate::engine::client::Down;
+use crate::engine::oracle::Violation;
+use crate::scenario::Version;
+use crate::scenario::script::Action;
+
+/// What was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The broker's answers broke a rule.
+    Violation {
+        client: String,
+        violation: Violation,
+    },
+    /// The broker stopped serving.
+    Down(Down),
+}
+
+impl Kind {
+    /// Short name: the violated check (`ack-packet-id`, …), `crash` or `hang`.
+    pub fn rule(&self) -> &str {
+        match self {
+            Kind::Violation { violation, .. } => violation.rule,
+            Kind::Down(d) => d.kind(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Violation { client, violation } => format!("{violation} (client {client})"),
+            Kind::Down(d) => d.to_string(),
+        }
+    }
+}
+
+/// One finding, minimized and confirmed.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub kind: Kind,
+    /// The minimized program, written with [`MARKER`].
+    pub program: Program,
+    /// Which of its steps went out in the last confirming run.
+    pub performed: Vec<bool>,
+    /// That run's wire transcript.
+    pub observed: Vec<TranscriptEntry>,
+    /// For a crash of a broker the run started: its exit status and last words.
+    pub broker_said: Option<String>,
+    pub shrunk: Shrunk,
+    /// Execution number that found it, and the run's seed.
+    pub execution: u64,
+    pub seed: u64,
+    /// Where the broker was and how it was started.
+    pub target: String,
+    pub found_at: String,
+    /// Bound the liveness check used.
+    pub hang_timeout_ms: u64,
+}
+
+impl Finding {
+    /// A stable id from what the program sends and what broke.
+    pub fn id(&self) -> String {
+        let mut h = 0xCBF2_9CE4_8422_2325u64;
+        let mut feed = |bytes: &[u8]| {
+            for &b in bytes {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+            }
+        };
+        feed(self.kind.rule().as_bytes());
+        for s in &self.program.steps {
+            feed(s.client.as_bytes());
+            match &s.action {
+                Action::Send { bytes, repeat } => {
+                    feed(bytes);
+                    feed(&repeat.to_be_bytes());
+                }
+                Action::Close(Some(b)) => feed(b),
+                Action::Open => feed(b"open"),
+                Action::Close(None) => feed(b"drop"),
+                Action::Wait(d) => feed(&d.as_millis().to_be_bytes()),
+            }
+        }
+        format!("fuzz/{}-{:08x}", self.kind.rule(), h as u32)
+    }
+
+    /// The token written where the fuzzer's [`MARKER`] stood: unique per finding, so its
+    /// scenario runs beside others on one broker.
+    fn token(&self) -> [u8; 8] {
+        let id = self.id();
+        let hash = u32::from_str_radix(id.rsplit('-').next().unwrap_or("0"), 16).unwrap_or(0);
+        super::program::token(0x5EED, u64::from(hash))
+    }
+
+    /// The version the scenario runs under: the one the broken rule belongs to (the
+    /// connection's CONNECT may have named another than the program's).
+    pub fn version(&self) -> Version {
+        match &self.kind {
+            Kind::Violation { violation, .. } => Version::of(violation.version),
+            Kind::Down(_) => self.program.version,
+        }
+    }
+
+    /// The statements the scenario cites, all checked against the spec lists.
+    fn statements(&self) -> Vec<String> {
+        let v = self.version();
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        match &self.kind {
+            Kind::Violation { violation, .. } => {
+                if let Some(s) = violation.statement {
+                    ids.insert(s.to_owned());
+                }
+            }
+            Kind::Down(_) => {
+                // The broker must still answer PINGREQ; and the rule each malformed packet
+                // sent breaks is what it should have enforced instead.
+                ids.insert("MQTT-3.12.4-1".to_owned());
+                for s in &self.program.steps {
+                    if let Action::Send { bytes, .. } = &s.action {
+                        for r in frames(bytes) {
+                            if let Err(e) = Packet::decode(&bytes.slice(r), v.protocol())
+                                && let Some(id) = e.statement_id()
+                            {
+                                ids.insert(id.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ids.retain(|id| spec::statement(v.spec(), id).is_some());
+        if ids.is_empty() {
+            ids.insert("MQTT-3.12.4-1".to_owned());
+        }
+        ids.into_iter().collect()
+    }
+
+    /// The scenario file's text.
+    pub fn scenario(&self) -> String {
+        let v = self.version();
+        let program = self.program.instantiate(&self.token());
+        let marker = std::str::from_utf8(MARKER).unwrap_or_default();
+        let token = String::from_utf8_lossy(&self.token()).into_owned();
+        let mut y = String::new();
+        let _ = writeln!(
+            y,
+            "# Found by `mqttspec fuzz` (seed {}, execution {}) against {} on {}.",
+            self.seed, self.execution, self.target, self.found_at
+        );
+        let _ = writeln!(
+            y,
+            "# Minimized from {} steps / {} bytes to {} / {} in {} runs.",
+            self.shrunk.steps_before,
+            self.shrunk.bytes_before,
+            self.shrunk.steps_after,
+            self.shrunk.bytes_after,
+            self.shrunk.runs
+        );
+        let _ = writeln!(y, "#\n# Found: {}", one_line(&self.kind.describe(), 200));
+        if let Some(said) = &self.broker_said {
+            let _ = writeln!(y, "# The broker: {}", one_line(said, 300));
+        }
+        let _ = writeln!(
+            y,
+            "#\n# What the broker did when the fuzzer last ran it (topics and client ids there\n# carry the token {marker} where this file has {token}):"
+        );
+        for line in self.observed.iter().take(60) {
+            let arrow = match line.direction {
+                Direction::Sent => "->",
+                Direction::Received => "<-",
+                Direction::Event => "  ",
+            };
+            let _ = writeln!(
+                y,
+                "#   {:>8.1} ms {:<8} {arrow} {}",
+                line.offset_ms,
+                line.client,
+                one_line(&line.decoded, 140)
+            );
+        }
+        if self.observed.len() > 60 {
+            let _ = writeln!(y, "#   … {} more", self.observed.len() - 60);
+        }
+        let title = format!(
+            "Fuzz finding ({}): {}",
+            self.kind.rule(),
+            self.kind.describe()
+        );
+        let _ = writeln!(y, "id: {}", self.id());
+        let _ = writeln!(y, "title: {}", quoted(&one_line(&title, 160)));
+        let _ = writeln!(
+            y,
+            "statements: {{\"{}\": [{}]}}",
+            v.as_str(),
+            self.statements().join(", ")
+        );
+        let _ = writeln!(y, "versions: [\"{}\"]", v.as_str());
+        let _ = writeln!(y, "tags: [fuzz, {}]", self.kind.rule());
+        let _ = writeln!(y, "steps:");
+        let mut open: Vec<String> = Vec::new();
+        let mut last: Option<&str> = None;
+        for (i, step) in program.steps.iter().enumerate() {
+            if !self.performed.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let c = step.client.as_str();
+            if let Some(prev) = last
+                && prev != c
+                && !c.is_empty()
+            {
+                // The fuzzer waited for the broker to act on one connection before the next.
+                let _ = writeln!(y, "  - wait: {{ms: 50}}");
+            }
+            if !c.is_empty() {
+                last = Some(c);
+            }
+            match &step.action {
+                Action::Open => {
+                    if open.iter().any(|o| o == c) {
+                        let _ = writeln!(y, "  - expect_valid: {{client: {c}, for_ms: 50}}");
+                    } else {
+                        open.push(c.to_owned());
+                    }
+                    let _ = writeln!(y, "  - connect: {{client: {c}, open_only: true}}");
+                }
+                Action::Send { bytes, repeat } => {
+                    if !open.iter().any(|o| o == c) {
+                        open.push(c.to_owned());
+                        let _ = writeln!(y, "  - connect: {{client: {c}, open_only: true}}");
+                    }
+                    let _ = writeln!(
+                        y,
+                        "  # {}",
+                        one_line(&render::bytes(bytes, v.protocol()), 160)
+                    );
+                    let repeat = if *repeat > 1 {
+                        format!(", repeat: {repeat}")
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(
+                        y,
+                        "  - send: {{client: {c}, hex: \"{}\"{repeat}}}",
+                        render::hex(bytes)
+                    );
+                }
+                Action::Close(disconnect) => {
+                    if !open.iter().any(|o| o == c) {
+                        continue;
+                    }
+                    if let Some(bytes) = disconnect {
+                        let _ = writeln!(
+                            y,
+                            "  # {}",
+                            one_line(&render::bytes(bytes, v.protocol()), 160)
+                        );
+                        let _ = writeln!(
+                            y,
+                            "  - send: {{client: {c}, hex: \"{}\"}}",
+                            render::hex(bytes)
+                        );
+                    }
+                    let _ = writeln!(y, "  - expect_valid: {{client: {c}, for_ms: 100}}");
+                    let _ = writeln!(y, "  - drop: {{client: {c}}}");
+                    open.retain(|o| o != c);
+                }
+                Action::Wait(d) => {
+                    let _ = writeln!(y, "  - wait: {{ms: {}}}", d.as_millis());
+                }
+            }
+        }
+        for c in &open {
+            let _ = writeln!(y, "  - expect_valid: {{client: {c}, for_ms: 300}}");
+        }
+        let _ = writeln!(
+            y,
+            "  - expect_alive: {{within_ms: {}}}",
+            self.hang_timeout_ms
+        );
+        y
+    }
+
+    /// Writes the scenario under `dir` (`dir/fuzz/<rule>-<hash>.yaml`); returns the path.
+    pub fn write(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let path = dir.join(format!("{}.yaml", self.id()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, self.scenario())?;
+        Ok(path)
+    }
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// A double-quoted YAML scalar (JSON's string syntax is YAML's).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
