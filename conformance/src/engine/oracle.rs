@@ -32,8 +32,9 @@ pub struct Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.statement {
-            Some(s) => write!(f, "{} [{s}]", self.message),
-            None => f.write_str(&self.message),
+            // A decode error names its statement already.
+            Some(s) if !self.message.contains(s) => write!(f, "{} [{s}]", self.message),
+            _ => f.write_str(&self.message),
         }
     }
 }

@@ -313,6 +313,11 @@ impl Shared {
         }
     }
 
+    /// Counts restarts of a supervised broker (0 without one).
+    fn generation(&self) -> u64 {
+        self.config.supervisor.as_ref().map_or(0, |s| s.generation())
+    }
+
     /// A number no execution of the run uses, for re-runs (minimizing, confirming).
     fn fresh(&self) -> u64 {
         self.next.fetch_add(1, Ordering::SeqCst) | (1 << 40)
@@ -321,9 +326,10 @@ impl Shared {
 
 async fn worker(shared: &Shared) {
     while let Some((n, program, applied)) = shared.next_input() {
-        let exec = {
+        let (exec, generation) = {
             let _shared_gate = shared.gate.read().await;
-            shared.execute(n, &program).await
+            let generation = shared.generation();
+            (shared.execute(n, &program).await, generation)
         };
         shared.done.fetch_add(1, Ordering::SeqCst);
         {
@@ -334,7 +340,7 @@ async fn worker(shared: &Shared) {
             }
         }
         if let Some(down) = exec.down {
-            pin_down(shared, program, down).await;
+            pin_down(shared, program, down, generation).await;
             continue;
         }
         for seen in &exec.violations {
@@ -470,10 +476,12 @@ fn record(shared: &Shared, index: usize, finding: &Finding, unconfirmed: bool) {
 }
 
 /// The broker stopped serving: find which input did it, minimize it, write it.
-async fn pin_down(shared: &Shared, program: Program, down: Down) {
+/// `generation` is the broker's when the execution that saw it started: an execution that
+/// ran across a crash already handled has nothing new to say.
+async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64) {
     // Alone: every other execution finishes first and waits.
     let _alone = shared.gate.write().await;
-    if shared.stop.load(Ordering::SeqCst) {
+    if shared.stop.load(Ordering::SeqCst) || shared.generation() != generation {
         return;
     }
     let Some(broker) = shared.config.supervisor.clone() else {
@@ -508,6 +516,8 @@ async fn pin_down(shared: &Shared, program: Program, down: Down) {
         lock(&shared.state).unreproduced += 1;
         return;
     }
+    // One finding per kind of going down and exit status (a broker that crashes on many
+    // inputs is pinned once; the others are counted).
     let signature = format!(
         "down|{}|{}",
         down.kind(),
@@ -516,6 +526,18 @@ async fn pin_down(shared: &Shared, program: Program, down: Down) {
             .and_then(|e| e.lines().next())
             .unwrap_or("")
     );
+    let seen_before = {
+        let mut state = lock(&shared.state);
+        let known = state.signatures.get(&signature).copied();
+        if let Some(i) = known {
+            state.findings[i].repeats += 1;
+        }
+        known.is_some()
+    };
+    if seen_before {
+        bring_up(shared, &broker).await;
+        return;
+    }
     // The candidates: the input that saw it, then the latest ones, newest first.
     let mut candidates = vec![program];
     candidates.extend(lock(&shared.state).recent.iter().rev().cloned());
@@ -538,18 +560,6 @@ async fn pin_down(shared: &Shared, program: Program, down: Down) {
         bring_up(shared, &broker).await;
         return;
     };
-    let seen_before = {
-        let mut state = lock(&shared.state);
-        let known = state.signatures.get(&signature).copied();
-        if let Some(i) = known {
-            state.findings[i].repeats += 1;
-        }
-        known.is_some()
-    };
-    if seen_before {
-        bring_up(shared, &broker).await;
-        return;
-    }
     let index = new_finding(shared, &culprit, &down);
     lock(&shared.state).signatures.insert(signature, index);
     let kind = down.kind();
