@@ -227,6 +227,9 @@ pub struct FuzzArgs {
     /// A new client's CONNECT or PINGREQ unanswered this long (milliseconds) is a hang.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     pub hang_timeout: u64,
+    /// End the run once this many findings were written.
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
     /// Runs a minimization may spend (crashes and hangs get a quarter of it: each of
     /// their runs may restart the broker).
     #[arg(long, value_name = "RUNS", default_value_t = 300)]

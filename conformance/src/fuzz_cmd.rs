@@ -65,6 +65,7 @@ pub fn main(args: FuzzArgs) -> ExitCode {
         config.exec.username = args.username.clone();
         config.exec.password = args.password.clone();
         config.minimize_budget = args.minimize_budget;
+        config.max_findings = args.max_findings;
         config.minimize_budget_down = (args.minimize_budget / 4).max(1);
         config.supervisor = spawned
             .as_ref()

@@ -65,6 +65,8 @@ pub struct FuzzConfig {
     /// runs may need a restart).
     pub minimize_budget: usize,
     pub minimize_budget_down: usize,
+    /// End the run once this many findings were written (none: run to the bound).
+    pub max_findings: Option<usize>,
 }
 
 impl FuzzConfig {
@@ -83,6 +85,7 @@ impl FuzzConfig {
             supervisor: None,
             minimize_budget: 300,
             minimize_budget_down: 80,
+            max_findings: None,
         }
     }
 }
@@ -315,7 +318,10 @@ impl Shared {
 
     /// Counts restarts of a supervised broker (0 without one).
     fn generation(&self) -> u64 {
-        self.config.supervisor.as_ref().map_or(0, |s| s.generation())
+        self.config
+            .supervisor
+            .as_ref()
+            .map_or(0, |s| s.generation())
     }
 
     /// A number no execution of the run uses, for re-runs (minimizing, confirming).
@@ -465,6 +471,10 @@ async fn pin_violation(shared: &Shared, n: u64, program: &Program, kind: Kind, i
 fn record(shared: &Shared, index: usize, finding: &Finding, unconfirmed: bool) {
     let path = finding.write(&shared.config.out_dir);
     let mut state = lock(&shared.state);
+    let written = state.findings.iter().filter(|f| f.path.is_some()).count() + 1;
+    if shared.config.max_findings.is_some_and(|max| written >= max) {
+        shared.stop.store(true, Ordering::SeqCst);
+    }
     let f = &mut state.findings[index];
     f.id = finding.id();
     f.description = finding.kind.describe();
