@@ -77,6 +77,26 @@ impl Packet {
         }
     }
 
+    /// The packet's property block (a CONNECT's own, not its Will's); `None` for PINGREQ
+    /// and PINGRESP, which have none. Empty under 3.1/3.1.1.
+    pub fn properties_mut(&mut self) -> Option<&mut crate::Properties> {
+        Some(match self {
+            Packet::Connect(c) => &mut c.properties,
+            Packet::ConnAck(c) => &mut c.properties,
+            Packet::Publish(p) => &mut p.properties,
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                &mut a.properties
+            }
+            Packet::Subscribe(s) => &mut s.properties,
+            Packet::SubAck(s) => &mut s.properties,
+            Packet::Unsubscribe(u) => &mut u.properties,
+            Packet::UnsubAck(u) => &mut u.properties,
+            Packet::Disconnect(d) => &mut d.properties,
+            Packet::Auth(a) => &mut a.properties,
+            Packet::PingReq | Packet::PingResp => return None,
+        })
+    }
+
     /// Decodes exactly one packet that fills `bytes`, with no size limit beyond the
     /// protocol's. Bytes after the packet are an error.
     pub fn decode(bytes: &Bytes, version: ProtocolVersion) -> Result<Packet, DecodeError> {

@@ -13,6 +13,10 @@ use super::mutate::frames;
 use super::program::Program;
 use crate::scenario::script::{Action, ScriptStep};
 
+/// Undecodable sends up to this many bytes are shrunk byte by byte (ddmin); longer ones
+/// only lose their tail.
+const BYTES_DDMIN_LIMIT: usize = 512;
+
 /// Runs spent, and how the size went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shrunk {
@@ -107,20 +111,44 @@ fn split_frames(program: Program) -> Program {
 /// Zeller's ddmin over the steps: remove chunks while the finding holds, refining the
 /// chunks down to single steps.
 async fn ddmin<'a, F: FnMut(Program) -> Verdict<'a>>(
-    mut current: Program,
+    current: Program,
     search: &mut Search<F>,
 ) -> Program {
+    let steps = current.steps.clone();
+    let build = |steps: Vec<ScriptStep>| {
+        (!steps.is_empty()).then(|| Program {
+            steps,
+            ..current.clone()
+        })
+    };
+    match ddmin_list(steps, build, search).await {
+        Some(smaller) => smaller,
+        None => current,
+    }
+}
+
+/// ddmin over any list: `build` turns a sub-list into a candidate (or refuses it); the
+/// last candidate that held is returned (`None`: no smaller one did).
+async fn ddmin_list<'a, T: Clone, F: FnMut(Program) -> Verdict<'a>>(
+    mut items: Vec<T>,
+    build: impl Fn(Vec<T>) -> Option<Program>,
+    search: &mut Search<F>,
+) -> Option<Program> {
+    let mut kept = None;
     let mut n = 2usize;
-    while current.steps.len() >= 2 {
-        let len = current.steps.len();
-        let chunk = len.div_ceil(n);
+    while !items.is_empty() {
+        let len = items.len();
+        let chunk = len.div_ceil(n.min(len));
         let mut reduced = false;
         let mut start = 0;
         while start < len {
-            let mut candidate = current.clone();
-            candidate.steps.drain(start..(start + chunk).min(len));
-            if !candidate.steps.is_empty() && search.check(&candidate).await {
-                current = candidate;
+            let mut fewer = items.clone();
+            fewer.drain(start..(start + chunk).min(len));
+            if let Some(candidate) = build(fewer.clone())
+                && search.check(&candidate).await
+            {
+                items = fewer;
+                kept = Some(candidate);
                 n = (n - 1).max(2);
                 reduced = true;
                 break;
@@ -134,7 +162,7 @@ async fn ddmin<'a, F: FnMut(Program) -> Verdict<'a>>(
             n = (n * 2).min(len);
         }
     }
-    current
+    kept
 }
 
 /// Per send: fewer repeats, then a packet with fewer properties and no payload, then fewer
@@ -186,6 +214,15 @@ async fn shrink_packets<'a, F: FnMut(Program) -> Verdict<'a>>(
                         cut /= 2;
                     }
                 }
+                // Then ddmin over what is left, byte by byte where it is short.
+                if kept.len() <= BYTES_DDMIN_LIMIT {
+                    let build = |b: Vec<u8>| {
+                        (!b.is_empty()).then(|| with_send(&current, i, Bytes::from(b), repeat))
+                    };
+                    if let Some(smaller) = ddmin_list(kept.to_vec(), build, search).await {
+                        current = smaller;
+                    }
+                }
             }
         }
     }
@@ -211,45 +248,25 @@ async fn shrink_packet<'a, F: FnMut(Program) -> Verdict<'a>>(
         _ => current.version.protocol(),
     };
     let encode = |p: &Packet| p.to_bytes(v).ok();
-    // Properties: remove chunks while it holds.
-    let mut n = 2usize;
-    loop {
-        let props: Vec<_> = properties(&mut packet)
-            .map(|p| p.iter().cloned().collect())
-            .unwrap_or_default();
-        let len = props.len();
-        if len == 0 {
-            break;
-        }
-        let chunk = len.div_ceil(n.min(len));
-        let mut reduced = false;
-        let mut start = 0;
-        while start < len {
-            let mut smaller = packet.clone();
-            if let Some(p) = properties(&mut smaller) {
-                let mut k = 0;
-                p.retain(|_| {
-                    k += 1;
-                    !(start..start + chunk).contains(&(k - 1))
-                });
-            }
-            if let Some(bytes) = encode(&smaller) {
-                let candidate = with_send(&current, i, bytes, repeat);
-                if search.check(&candidate).await {
-                    current = candidate;
-                    packet = smaller;
-                    n = (n - 1).max(2);
-                    reduced = true;
-                    break;
-                }
-            }
-            start += chunk;
-        }
-        if !reduced {
-            if n >= len {
-                break;
-            }
-            n = (n * 2).min(len);
+    // Properties: ddmin over them.
+    let props: Vec<_> = packet
+        .properties_mut()
+        .map(|p| p.iter().cloned().collect())
+        .unwrap_or_default();
+    let with_properties = |props: Vec<mqttspec_codec::Property>| {
+        let mut smaller = packet.clone();
+        let block = smaller.properties_mut()?;
+        *block = props.into_iter().collect();
+        Some(with_send(&current, i, encode(&smaller)?, repeat))
+    };
+    if let Some(smaller) = ddmin_list(props, with_properties, search).await {
+        current = smaller;
+        let Action::Send { bytes, .. } = &current.steps[i].action else {
+            return current;
+        };
+        match Packet::decode(bytes, v) {
+            Ok(p) => packet = p,
+            Err(_) => return current,
         }
     }
     if let Packet::Publish(p) = &packet
@@ -267,24 +284,6 @@ async fn shrink_packet<'a, F: FnMut(Program) -> Verdict<'a>>(
         }
     }
     current
-}
-
-fn properties(packet: &mut Packet) -> Option<&mut mqttspec_codec::Properties> {
-    Some(match packet {
-        Packet::Connect(c) => &mut c.properties,
-        Packet::ConnAck(c) => &mut c.properties,
-        Packet::Publish(p) => &mut p.properties,
-        Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
-            &mut a.properties
-        }
-        Packet::Subscribe(s) => &mut s.properties,
-        Packet::SubAck(s) => &mut s.properties,
-        Packet::Unsubscribe(u) => &mut u.properties,
-        Packet::UnsubAck(u) => &mut u.properties,
-        Packet::Disconnect(d) => &mut d.properties,
-        Packet::Auth(a) => &mut a.properties,
-        Packet::PingReq | Packet::PingResp => return None,
-    })
 }
 
 #[cfg(test)]
@@ -335,6 +334,32 @@ mod tests {
         assert_eq!(small.steps, [send("a", &[0x01]), send("b", &[0xAA])]);
         assert_eq!((shrunk.steps_before, shrunk.steps_after), (20, 2));
         assert!(shrunk.runs < 100, "{shrunk:?}");
+    }
+
+    #[tokio::test]
+    async fn undecodable_bytes_shrink_to_the_ones_that_matter() {
+        // The "finding": the bytes 0xDE then 0xAD, in that order, anywhere in one send.
+        // A Remaining Length that never ends: the send does not frame, so it stays one.
+        let mut noise: Vec<u8> = [0x30, 0xFF, 0xFF, 0xFF, 0xFF].to_vec();
+        noise.extend((0..195u8).map(|b| b & 0x3F));
+        noise[37] = 0xDE;
+        noise[150] = 0xAD;
+        let start = program(vec![send("a", &noise)]);
+        let fails = |p: Program| -> Verdict<'static> {
+            let holds = p.steps.iter().any(|s| match &s.action {
+                Action::Send { bytes, .. } => bytes
+                    .iter()
+                    .position(|&b| b == 0xDE)
+                    .is_some_and(|i| bytes[i..].contains(&0xAD)),
+                _ => false,
+            });
+            Box::pin(async move { holds })
+        };
+        let (small, _) = minimize(start, 1000, fails).await;
+        let Action::Send { bytes, .. } = &small.steps[0].action else {
+            panic!()
+        };
+        assert_eq!(&bytes[..], [0xDE, 0xAD]);
     }
 
     #[tokio::test]

@@ -140,11 +140,14 @@ pub struct Progress {
     pub findings: usize,
 }
 
-/// Corpus entries kept at most (the oldest seeds are never dropped).
+/// Corpus entries kept at most, and bytes they may send in all: past either, new inputs
+/// are run but not kept.
 const CORPUS_LIMIT: usize = 50_000;
+const CORPUS_BYTES: usize = 256 << 20;
 
 struct State {
     corpus: Vec<Program>,
+    corpus_bytes: usize,
     features: HashSet<u64>,
     /// Finding signature → index in `findings`.
     signatures: HashMap<String, usize>,
@@ -214,6 +217,7 @@ pub async fn run(
         run: (config.seed as u16) ^ (std::process::id() as u16),
         deadline: config.duration.map(|d| started + d),
         state: Mutex::new(State {
+            corpus_bytes: seeds.iter().map(Program::size).sum(),
             corpus: seeds.clone(),
             features: HashSet::new(),
             signatures: HashMap::new(),
@@ -316,6 +320,41 @@ impl Shared {
         }
     }
 
+    /// Runs `program` beside the other executions (not while a crash is being pinned).
+    async fn execute_gated(&self, program: &Program) -> Execution {
+        let _shared_gate = self.gate.read().await;
+        self.execute(self.fresh(), program).await
+    }
+
+    /// A finding of this run: `exec` is the last run of `program` that showed it.
+    fn finding(
+        &self,
+        kind: Kind,
+        program: Program,
+        exec: &Execution,
+        broker_said: Option<String>,
+        shrunk: minimize::Shrunk,
+        execution: u64,
+    ) -> Finding {
+        Finding {
+            kind,
+            performed: if exec.performed.is_empty() {
+                vec![true; program.steps.len()]
+            } else {
+                exec.performed.clone()
+            },
+            observed: exec.transcript.clone(),
+            program,
+            broker_said,
+            shrunk,
+            execution,
+            seed: self.config.seed,
+            target: self.config.target.clone(),
+            found_at: rfc3339_now(),
+            hang_timeout_ms: self.config.exec.hang_timeout.as_millis() as u64,
+        }
+    }
+
     /// Counts restarts of a supervised broker (0 without one).
     fn generation(&self) -> u64 {
         self.config
@@ -399,7 +438,12 @@ async fn worker(shared: &Shared) {
             entry.0 += 1;
             entry.1 += u64::from(new);
         }
-        if new && (n as usize) >= shared.seeds && state.corpus.len() < CORPUS_LIMIT {
+        if new
+            && (n as usize) >= shared.seeds
+            && state.corpus.len() < CORPUS_LIMIT
+            && state.corpus_bytes + program.size() <= CORPUS_BYTES
+        {
+            state.corpus_bytes += program.size();
             state.corpus.push(program);
         }
     }
@@ -427,7 +471,7 @@ async fn pin_violation(shared: &Shared, n: u64, program: &Program, kind: Kind, i
     let wanted = &kind;
     let (small, shrunk) = minimize::minimize(program.clone(), budget, |p: Program| {
         Box::pin(async move {
-            let exec = shared.execute(shared.fresh(), &p).await;
+            let exec = shared.execute_gated(&p).await;
             shows(&exec, wanted).is_some()
         })
     })
@@ -435,7 +479,7 @@ async fn pin_violation(shared: &Shared, n: u64, program: &Program, kind: Kind, i
     // Confirm twice: a finding replays.
     let mut last = None;
     for _ in 0..2 {
-        let exec = shared.execute(shared.fresh(), &small).await;
+        let exec = shared.execute_gated(&small).await;
         match shows(&exec, &kind) {
             Some(k) => last = Some((k, exec)),
             None => {
@@ -448,23 +492,11 @@ async fn pin_violation(shared: &Shared, n: u64, program: &Program, kind: Kind, i
         Some((k, exec)) => (small, k, exec, true),
         // Not reproducible once minimized: keep the original input, marked unconfirmed.
         None => {
-            let exec = shared.execute(shared.fresh(), program).await;
+            let exec = shared.execute_gated(program).await;
             (program.clone(), kind, exec, false)
         }
     };
-    let finding = Finding {
-        kind,
-        performed: exec.performed.clone(),
-        observed: exec.transcript.clone(),
-        program,
-        broker_said: None,
-        shrunk,
-        execution: n,
-        seed: shared.config.seed,
-        target: shared.config.target.clone(),
-        found_at: rfc3339_now(),
-        hang_timeout_ms: shared.config.exec.hang_timeout.as_millis() as u64,
-    };
+    let finding = shared.finding(kind, program, &exec, None, shrunk, n);
     record(shared, index, &finding, !confirmed);
 }
 
@@ -501,21 +533,15 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
             return;
         }
         let index = new_finding(shared, &program, &down);
-        let finding = Finding {
-            kind: Kind::Down(down.clone()),
-            performed: vec![true; program.steps.len()],
-            observed: Vec::new(),
+        let said = "not pinned or minimized: the run cannot restart a broker given by --broker (use --spawn or --image); this is the input that saw it go down, among those running at the time";
+        let finding = shared.finding(
+            Kind::Down(down.clone()),
             program,
-            broker_said: Some(
-                "not pinned or minimized: the run cannot restart a broker given by --broker (use --spawn or --image); this is the input that saw it go down, among those running at the time".into(),
-            ),
-            shrunk: minimize::Shrunk::default(),
-            execution: shared.done.load(Ordering::SeqCst),
-            seed: shared.config.seed,
-            target: shared.config.target.clone(),
-            found_at: rfc3339_now(),
-            hang_timeout_ms: shared.config.exec.hang_timeout.as_millis() as u64,
-        };
+            &Execution::default(),
+            Some(said.into()),
+            minimize::Shrunk::default(),
+            shared.done.load(Ordering::SeqCst),
+        );
         record(shared, index, &finding, true);
         lock(&shared.state).halted = Some(format!("the broker went down: {down}"));
         shared.stop.store(true, Ordering::SeqCst);
@@ -609,30 +635,10 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
         }
     }
     let unconfirmed = confirmed.is_none();
-    let (program, down, exec, said) = confirmed.unwrap_or_else(|| {
-        (
-            culprit.clone(),
-            down.clone(),
-            Execution {
-                performed: vec![true; culprit.steps.len()],
-                ..Execution::default()
-            },
-            None,
-        )
-    });
-    let finding = Finding {
-        kind: Kind::Down(down),
-        performed: exec.performed.clone(),
-        observed: exec.transcript.clone(),
-        program,
-        broker_said: said,
-        shrunk,
-        execution: shared.done.load(Ordering::SeqCst),
-        seed: shared.config.seed,
-        target: shared.config.target.clone(),
-        found_at: rfc3339_now(),
-        hang_timeout_ms: shared.config.exec.hang_timeout.as_millis() as u64,
-    };
+    let (program, down, exec, said) =
+        confirmed.unwrap_or_else(|| (culprit.clone(), down.clone(), Execution::default(), None));
+    let execution = shared.done.load(Ordering::SeqCst);
+    let finding = shared.finding(Kind::Down(down), program, &exec, said, shrunk, execution);
     record(shared, index, &finding, unconfirmed);
     bring_up(shared, &broker).await;
 }

@@ -292,7 +292,7 @@ fn mutate_packet(p: &mut Program, rng: &mut Rng) -> Option<&'static str> {
 
 fn mutate_fields(packet: &mut Packet, rng: &mut Rng, v: ProtocolVersion) -> &'static str {
     if rng.one_in(4)
-        && let Some(props) = properties_of(packet)
+        && let Some(props) = packet.properties_mut()
     {
         return mutate_properties(props, rng);
     }
@@ -462,24 +462,6 @@ fn mutate_fields(packet: &mut Packet, rng: &mut Rng, v: ProtocolVersion) -> &'st
             "packet:replace"
         }
     }
-}
-
-fn properties_of(packet: &mut Packet) -> Option<&mut Properties> {
-    Some(match packet {
-        Packet::Connect(c) => &mut c.properties,
-        Packet::ConnAck(c) => &mut c.properties,
-        Packet::Publish(p) => &mut p.properties,
-        Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
-            &mut a.properties
-        }
-        Packet::Subscribe(s) => &mut s.properties,
-        Packet::SubAck(s) => &mut s.properties,
-        Packet::Unsubscribe(u) => &mut u.properties,
-        Packet::UnsubAck(u) => &mut u.properties,
-        Packet::Disconnect(d) => &mut d.properties,
-        Packet::Auth(a) => &mut a.properties,
-        Packet::PingReq | Packet::PingResp => return None,
-    })
 }
 
 fn mutate_properties(props: &mut Properties, rng: &mut Rng) -> &'static str {
