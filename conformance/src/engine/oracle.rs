@@ -99,6 +99,10 @@ pub struct Conversation {
     /// QoS 1 and 2 PUBLISHes from the server not yet released by the client (5.0 Receive
     /// Maximum accounting, MQTT-3.3.4-9).
     server_inflight: BTreeSet<u16>,
+    /// Identifiers the client released before a PUBLISH with them arrived: the server may
+    /// have taken the release for a PUBLISH it had sent already, so that PUBLISH does not
+    /// count (a scripted client acknowledges without waiting).
+    released_early: BTreeSet<u16>,
     violations: Vec<Violation>,
 }
 
@@ -208,13 +212,11 @@ impl Conversation {
                 }
             }
             // PUBACK, PUBREC (with an error code) and PUBCOMP release the server's PUBLISH.
-            4 | 7 => {
-                self.server_inflight.remove(&id_at(0)?);
-            }
+            4 | 7 => self.release(id_at(0)?),
             5 => {
                 let id = id_at(0)?;
                 if body.get(2).is_some_and(|&code| code >= 0x80) {
-                    self.server_inflight.remove(&id);
+                    self.release(id);
                 }
             }
             6 => {
@@ -241,6 +243,12 @@ impl Conversation {
             _ => {}
         }
         None
+    }
+
+    fn release(&mut self, id: u16) {
+        if !self.server_inflight.remove(&id) {
+            self.released_early.insert(id);
+        }
     }
 
     /// The version rules are judged under; `None` for 3.1 and unknown levels (the spec lists
@@ -480,7 +488,7 @@ impl Conversation {
                         ),
                     );
                 }
-                if p.qos.as_u8() > 0 && !ambiguous {
+                if p.qos.as_u8() > 0 && !ambiguous && !self.released_early.remove(&p.packet_id) {
                     self.server_inflight.insert(p.packet_id);
                     if let Some(max) = self.client.receive_maximum
                         && self.server_inflight.len() > usize::from(max)
@@ -703,6 +711,25 @@ mod tests {
                 .to_bytes(ProtocolVersion::V5)
                 .unwrap(),
         );
+        p.packet_id = 2;
+        c.received(&Packet::Publish(p.clone()));
+        assert!(c.violations().is_empty(), "{:?}", c.violations());
+
+        // An acknowledgement written before its PUBLISH arrived (found by the fuzzer
+        // against the reference broker): the server may have taken it for that PUBLISH.
+        let mut c = Conversation::new();
+        c.sent(&connect(
+            ProtocolVersion::V5,
+            Properties::new().with(Property::ReceiveMaximum(1)),
+        ));
+        c.received(&Packet::ConnAck(ConnAck::default()));
+        c.sent(
+            &Packet::PubAck(PublishAck::new(1))
+                .to_bytes(ProtocolVersion::V5)
+                .unwrap(),
+        );
+        p.packet_id = 1;
+        c.received(&Packet::Publish(p.clone()));
         p.packet_id = 2;
         c.received(&Packet::Publish(p));
         assert!(c.violations().is_empty(), "{:?}", c.violations());

@@ -209,8 +209,10 @@ pub async fn run(
         password: config.exec.password.clone(),
         within: config.exec.hang_timeout,
     };
-    if let Err(down) = check_alive(&alive, &Transcript::new()).await {
-        return Err(format!("the broker is not serving before the run: {down}"));
+    match check_alive(&alive, &Transcript::new()).await {
+        Ok(()) => {}
+        Err(Down::Refused(why)) => return Err(format!("broker unreachable: {why}")),
+        Err(down) => return Err(format!("the broker does not serve: {down}")),
     }
     let started = Instant::now();
     let shared = Arc::new(Shared {

@@ -153,6 +153,12 @@ impl Broker {
             if c.too_large_for_client(&packet) {
                 return;
             }
+            // MQTT-3.14.4-1 (and MQTT-3.2.2-5/-7 after a refusing CONNACK): nothing after
+            // the last packet of a closing connection. A delivery routed to it meanwhile
+            // stays in the session (QoS 1/2 in flight, sent again on reconnection).
+            if matches!(c.phase, Phase::Closing) {
+                return;
+            }
             c.outbox.push_back(packet);
             self.dirty.insert(conn);
         }
@@ -486,16 +492,13 @@ impl Broker {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
-        let Phase::Authenticating { connect, nonce } =
-            std::mem::replace(&mut c.phase, Phase::Closing)
-        else {
+        let phase = std::mem::replace(&mut c.phase, Phase::AwaitingConnect);
+        let Phase::Authenticating { connect, nonce } = phase else {
+            c.phase = phase;
             return;
         };
         match auth::verify(&packet, c.auth_method.as_ref(), &nonce) {
-            auth::Verdict::Accepted => {
-                c.phase = Phase::AwaitingConnect;
-                self.accept(now, conn, *connect);
-            }
+            auth::Verdict::Accepted => self.accept(now, conn, *connect),
             auth::Verdict::Rejected(code) => {
                 let connack = ConnAck {
                     reason_code: code,
@@ -1317,3 +1320,6 @@ impl Broker {
         self.close(conn, None);
     }
 }
+
+#[cfg(test)]
+mod tests;
