@@ -320,3 +320,121 @@ fn one_line(text: &str, max: usize) -> String {
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use mqttspec_codec::{ProtocolVersion, Publish, QoS};
+
+    use super::*;
+    use crate::fuzz::program::marker_names;
+    use crate::scenario::script::ScriptStep;
+    use crate::scenario::{Step, load_str};
+
+    fn finding(kind: Kind) -> Finding {
+        let names = marker_names();
+        let v = ProtocolVersion::V5;
+        let connect = crate::scenario::packet::ConnectSpec::default()
+            .build(&names, v, &names.client_id("a"))
+            .unwrap();
+        let mut publish = Publish::new(format!("{}/t", names.prefix), QoS::AtLeastOnce, "x");
+        publish.packet_id = 0x8001;
+        let send = |client: &str, p: Packet| ScriptStep {
+            client: client.into(),
+            action: Action::Send {
+                bytes: p.to_bytes(v).unwrap(),
+                repeat: 1,
+            },
+        };
+        Finding {
+            kind,
+            program: Program {
+                version: Version::V5,
+                origin: "publish/qos1/puback".into(),
+                steps: vec![
+                    send("a", Packet::Connect(connect)),
+                    send("a", Packet::Publish(publish)),
+                    // Not performed in the last run: left out of the scenario.
+                    send("b", Packet::PingReq),
+                    ScriptStep {
+                        client: "a".into(),
+                        action: Action::Close(Some(Bytes::from_static(&[0xE0, 0x00]))),
+                    },
+                    ScriptStep {
+                        client: String::new(),
+                        action: Action::Wait(Duration::from_millis(20)),
+                    },
+                ],
+            },
+            performed: vec![true, true, false, true, true],
+            observed: Vec::new(),
+            broker_said: None,
+            shrunk: Shrunk::default(),
+            execution: 7,
+            seed: 1,
+            target: "127.0.0.1:1883 (address)".into(),
+            found_at: "2026-12-07T00:00:00Z".into(),
+            hang_timeout_ms: 3000,
+        }
+    }
+
+    #[test]
+    fn a_violation_becomes_a_scenario_that_loads() {
+        let f = finding(Kind::Violation {
+            client: "a".into(),
+            violation: Violation {
+                rule: "ack-packet-id",
+                statement: Some("MQTT-2.2.1-5"),
+                version: ProtocolVersion::V5,
+                message: "PUBACK for packet identifier 1".into(),
+            },
+        });
+        let text = f.scenario();
+        let s = load_str("finding.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(s.id, f.id());
+        assert!(s.id.starts_with("fuzz/ack-packet-id-"), "{}", s.id);
+        assert_eq!(s.statements.for_version(Version::V5), ["MQTT-2.2.1-5"]);
+        assert!(s.tags.contains(&"fuzz".to_owned()));
+        // The fuzzer's marker never reaches the steps: a token of the finding's own does.
+        let marker = std::str::from_utf8(MARKER).unwrap();
+        let hex_marker = render::hex(MARKER);
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            assert!(
+                !line.contains(marker) && !line.contains(&hex_marker),
+                "{line}"
+            );
+        }
+        let kinds: Vec<&str> = s.steps.iter().map(Step::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "connect",
+                "send",
+                "send",
+                "send",
+                "expect_valid",
+                "drop",
+                "wait",
+                "expect_alive"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_crash_cites_pingresp_and_the_rules_its_packets_break() {
+        let mut f = finding(Kind::Down(Down::Refused("connection refused".into())));
+        // A PUBLISH with both QoS bits set: MQTT-3.3.1-4 is broken.
+        let bad = [0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01];
+        f.program.steps[1].action = Action::Send {
+            bytes: Bytes::copy_from_slice(&bad),
+            repeat: 1,
+        };
+        let s = load_str("crash.yaml", &f.scenario()).expect("loads");
+        let cited = s.statements.for_version(Version::V5);
+        assert!(cited.contains(&"MQTT-3.12.4-1".to_owned()), "{cited:?}");
+        assert!(cited.contains(&"MQTT-3.3.1-4".to_owned()), "{cited:?}");
+        assert!(s.id.starts_with("fuzz/crash-"));
+    }
+}

@@ -254,13 +254,25 @@ pub async fn run(
     while workers.join_next().await.is_some() {}
     ticker.abort();
     let state = lock(&shared.state);
+    // Two signatures can end in the same scenario (an unconfirmed finding keeps its
+    // original input): list it once.
+    let mut findings: Vec<FindingSummary> = Vec::new();
+    for f in &state.findings {
+        match findings
+            .iter_mut()
+            .find(|g| !f.id.is_empty() && g.id == f.id)
+        {
+            Some(g) => g.repeats += 1 + f.repeats,
+            None => findings.push(f.clone()),
+        }
+    }
     Ok(Summary {
         executions: shared.done.load(Ordering::SeqCst),
         elapsed: shared.started.elapsed(),
         distinct_responses: state.features.len(),
         corpus: state.corpus.len(),
         seeds: shared.seeds,
-        findings: state.findings.clone(),
+        findings,
         unreproduced: state.unreproduced,
         halted: state.halted.clone(),
         mutations: state.mutations.clone(),
