@@ -68,6 +68,8 @@ pub struct Finding {
     pub found_at: String,
     /// Bound the liveness check used.
     pub hang_timeout_ms: u64,
+    /// Did it show again when run again? If not, the file holds the input as first seen.
+    pub confirmed: bool,
 }
 
 impl Finding {
@@ -169,6 +171,12 @@ impl Finding {
             self.shrunk.runs
         );
         let _ = writeln!(y, "#\n# Found: {}", one_line(&self.kind.describe(), 200));
+        if !self.confirmed {
+            let _ = writeln!(
+                y,
+                "# Unconfirmed: running the input again did not show it (timing, or state left by\n# other inputs); this is the input as first seen, not minimized."
+            );
+        }
         if let Some(said) = &self.broker_said {
             let _ = writeln!(y, "# The broker: {}", one_line(said, 300));
         }
@@ -377,6 +385,7 @@ mod tests {
             target: "127.0.0.1:1883 (address)".into(),
             found_at: "2026-12-07T00:00:00Z".into(),
             hang_timeout_ms: 3000,
+            confirmed: true,
         }
     }
 

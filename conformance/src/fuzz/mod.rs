@@ -318,11 +318,26 @@ impl Shared {
 
     /// Runs `program` as execution `n` (its own token).
     async fn execute(&self, n: u64, program: &Program) -> Execution {
+        self.execute_with(n, program, &self.config.exec).await
+    }
+
+    /// Re-runs a finding's input (minimizing, confirming): the end of it is read longer,
+    /// so a late answer from a loaded broker still counts.
+    async fn execute_again(&self, program: &Program) -> Execution {
+        let patient = ExecOptions {
+            end_quiet: self.config.exec.end_quiet * 5,
+            end_max: self.config.exec.end_max * 4,
+            ..self.config.exec.clone()
+        };
+        self.execute_with(self.fresh(), program, &patient).await
+    }
+
+    async fn execute_with(&self, n: u64, program: &Program, opts: &ExecOptions) -> Execution {
         let token = token(self.run, n);
         let instance = program.instantiate(&token);
         let alive_id = format!("{}al", String::from_utf8_lossy(&token));
-        let bound = Duration::from_secs(30) + self.config.exec.hang_timeout * 2;
-        match tokio::time::timeout(bound, execute(&instance, &alive_id, &self.config.exec)).await {
+        let bound = Duration::from_secs(30) + opts.hang_timeout * 2;
+        match tokio::time::timeout(bound, execute(&instance, &alive_id, opts)).await {
             Ok(e) => e,
             Err(_) => Execution {
                 down: Some(Down::Hang(format!(
@@ -337,7 +352,7 @@ impl Shared {
     /// Runs `program` beside the other executions (not while a crash is being pinned).
     async fn execute_gated(&self, program: &Program) -> Execution {
         let _shared_gate = self.gate.read().await;
-        self.execute(self.fresh(), program).await
+        self.execute_again(program).await
     }
 
     /// A finding of this run: `exec` is the last run of `program` that showed it.
@@ -366,6 +381,7 @@ impl Shared {
             target: self.config.target.clone(),
             found_at: rfc3339_now(),
             hang_timeout_ms: self.config.exec.hang_timeout.as_millis() as u64,
+            confirmed: true,
         }
     }
 
@@ -510,11 +526,24 @@ async fn pin_violation(shared: &Shared, n: u64, program: &Program, kind: Kind, i
             (program.clone(), kind, exec, false)
         }
     };
+    let shrunk = if confirmed {
+        shrunk
+    } else {
+        minimize::Shrunk {
+            steps_after: shrunk.steps_before,
+            bytes_after: shrunk.bytes_before,
+            ..shrunk
+        }
+    };
     let finding = shared.finding(kind, program, &exec, None, shrunk, n);
     record(shared, index, &finding, !confirmed);
 }
 
 fn record(shared: &Shared, index: usize, finding: &Finding, unconfirmed: bool) {
+    let finding = &Finding {
+        confirmed: !unconfirmed,
+        ..finding.clone()
+    };
     let path = finding.write(&shared.config.out_dir);
     let mut state = lock(&shared.state);
     let written = state.findings.iter().filter(|f| f.path.is_some()).count() + 1;
@@ -597,7 +626,7 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
         if !bring_up(shared, &broker).await {
             return;
         }
-        let exec = shared.execute(shared.fresh(), &candidate).await;
+        let exec = shared.execute_again(&candidate).await;
         if let Some(d) = exec.down
             && d.kind() == down.kind()
         {
@@ -620,7 +649,7 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
             if !bring_up(shared, supervised).await {
                 return false;
             }
-            let exec = shared.execute(shared.fresh(), &p).await;
+            let exec = shared.execute_again(&p).await;
             exec.down.is_some_and(|d| d.kind() == kind)
         })
     })
@@ -631,7 +660,7 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
         if !bring_up(shared, &broker).await {
             break;
         }
-        let exec = shared.execute(shared.fresh(), p).await;
+        let exec = shared.execute_again(p).await;
         if let Some(d) = exec.down.clone()
             && d.kind() == kind
         {
