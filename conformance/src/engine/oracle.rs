@@ -295,6 +295,10 @@ impl Conversation {
 
     /// The server sent bytes that do not decode.
     pub fn malformed(&mut self, error: &DecodeError) {
+        // The spec lists cover 3.1.1 and 5.0: a 3.1 connection is not judged.
+        if error.version == ProtocolVersion::V3_1 {
+            return;
+        }
         self.violate_in(
             error.version,
             "malformed",

@@ -118,28 +118,44 @@ impl Finding {
     /// The statements the scenario cites, all checked against the spec lists.
     fn statements(&self) -> Vec<String> {
         let v = self.version();
-        let mut ids: BTreeSet<String> = BTreeSet::new();
-        match &self.kind {
-            Kind::Violation { violation, .. } => {
-                if let Some(s) = violation.statement {
-                    ids.insert(s.to_owned());
-                }
-            }
-            Kind::Down(_) => {
-                // The broker must still answer PINGREQ; and the rule each malformed packet
-                // sent breaks is what it should have enforced instead.
-                ids.insert("MQTT-3.12.4-1".to_owned());
-                for s in &self.program.steps {
-                    if let Action::Send { bytes, .. } = &s.action {
-                        for r in frames(bytes) {
-                            if let Err(e) = Packet::decode(&bytes.slice(r), v.protocol())
-                                && let Some(id) = e.statement_id()
-                            {
-                                ids.insert(id.to_owned());
-                            }
-                        }
+        // What the broker should have refused: the rules the packets sent break.
+        let mut refused: BTreeSet<String> = BTreeSet::new();
+        let mut malformed_sent = false;
+        for s in &self.program.steps {
+            if let Action::Send { bytes, .. } = &s.action {
+                for r in frames(bytes) {
+                    if let Err(e) = Packet::decode(&bytes.slice(r), v.protocol()) {
+                        malformed_sent = true;
+                        refused.extend(e.statement_id().map(str::to_owned));
                     }
                 }
+            }
+        }
+        // On a Malformed Packet or Protocol Error the server closes the connection.
+        let close_rule = if v == Version::V5 {
+            "MQTT-4.13.1-1"
+        } else {
+            "MQTT-4.8.0-1"
+        };
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        match &self.kind {
+            Kind::Violation { violation, .. } => match violation.statement {
+                Some(s) => {
+                    ids.insert(s.to_owned());
+                }
+                // A malformed packet from the broker that no tagged statement names (an
+                // invalid property value, say): it passed on what it should have refused.
+                None => {
+                    ids.extend(refused);
+                    if malformed_sent || ids.is_empty() {
+                        ids.insert(close_rule.to_owned());
+                    }
+                }
+            },
+            Kind::Down(_) => {
+                // The broker must still answer PINGREQ, and enforce the rules broken.
+                ids.insert("MQTT-3.12.4-1".to_owned());
+                ids.extend(refused);
             }
         }
         ids.retain(|id| spec::statement(v.spec(), id).is_some());
@@ -429,6 +445,33 @@ mod tests {
                 "expect_alive"
             ]
         );
+    }
+
+    #[test]
+    fn a_malformed_packet_passed_on_cites_the_duty_to_close() {
+        // Found against Mosquitto: a PUBLISH with Payload Format Indicator 2 (a Protocol
+        // Error no tagged statement names) forwarded to a subscriber.
+        let mut f = finding(Kind::Violation {
+            client: "a".into(),
+            violation: Violation {
+                rule: "malformed",
+                statement: None,
+                version: ProtocolVersion::V5,
+                message: "payload format indicator (0x01) has the invalid value 2".into(),
+            },
+        });
+        let mut publish = Publish::new("t", QoS::AtMostOnce, "x");
+        publish
+            .properties
+            .push(mqttspec_codec::Property::PayloadFormatIndicator(2));
+        f.program.steps[1].action = Action::Send {
+            bytes: Packet::Publish(publish)
+                .to_bytes(ProtocolVersion::V5)
+                .unwrap(),
+            repeat: 1,
+        };
+        let s = load_str("malformed.yaml", &f.scenario()).expect("loads");
+        assert_eq!(s.statements.for_version(Version::V5), ["MQTT-4.13.1-1"]);
     }
 
     #[test]
