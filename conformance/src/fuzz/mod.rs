@@ -420,12 +420,7 @@ async fn worker(shared: &Shared) {
         }
         for seen in &exec.violations {
             let version = Version::of(seen.violation.version);
-            let signature = format!(
-                "{}|{}|{}",
-                version,
-                seen.violation.rule,
-                seen.violation.statement.unwrap_or("")
-            );
+            let signature = signature(&seen.violation);
             let first = {
                 let mut state = lock(&shared.state);
                 match state.signatures.get(&signature) {
@@ -479,16 +474,30 @@ async fn worker(shared: &Shared) {
     }
 }
 
-/// Does `exec` show the same violation (rule and statement)?
+/// What makes two violations the same finding: version, rule and statement, and for a
+/// malformed packet what is wrong with it (offsets and values aside).
+fn signature(v: &crate::engine::oracle::Violation) -> String {
+    let what: String = match v.rule {
+        "malformed" => v.message.chars().filter(|c| !c.is_ascii_digit()).collect(),
+        _ => String::new(),
+    };
+    format!(
+        "{}|{}|{}|{what}",
+        Version::of(v.version),
+        v.rule,
+        v.statement.unwrap_or("")
+    )
+}
+
+/// Does `exec` show the same violation (see [`signature`])?
 fn shows(exec: &Execution, kind: &Kind) -> Option<Kind> {
     let Kind::Violation { violation, .. } = kind else {
         return None;
     };
+    let wanted = signature(violation);
     exec.violations
         .iter()
-        .find(|s| {
-            s.violation.rule == violation.rule && s.violation.statement == violation.statement
-        })
+        .find(|s| signature(&s.violation) == wanted)
         .map(|s| Kind::Violation {
             client: s.client.clone(),
             violation: s.violation.clone(),
