@@ -166,6 +166,8 @@ struct Shared {
     /// Executions hold it shared; pinning a crash holds it alone.
     gate: tokio::sync::RwLock<()>,
     next: AtomicU64,
+    /// Numbers for re-runs (minimizing, confirming), apart from the executions'.
+    reruns: AtomicU64,
     done: AtomicU64,
     stop: AtomicBool,
     started: Instant,
@@ -231,6 +233,7 @@ pub async fn run(
         }),
         gate: tokio::sync::RwLock::new(()),
         next: AtomicU64::new(0),
+        reruns: AtomicU64::new(0),
         done: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         started,
@@ -395,7 +398,9 @@ impl Shared {
 
     /// A number no execution of the run uses, for re-runs (minimizing, confirming).
     fn fresh(&self) -> u64 {
-        self.next.fetch_add(1, Ordering::SeqCst) | (1 << 40)
+        // Tokens repeat after 36^6 numbers: re-runs take the upper half, executions the
+        // lower (a run would need a billion executions to reach it).
+        36u64.pow(6) / 2 + self.reruns.fetch_add(1, Ordering::SeqCst)
     }
 }
 
