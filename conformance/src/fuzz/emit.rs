@@ -448,6 +448,18 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_mosquitto_findings_still_load() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../reports/brokers/mosquitto/fuzz");
+        let catalog = crate::scenario::load_dir(&dir).expect("the findings load");
+        assert_eq!(catalog.scenarios.len(), 3);
+        for s in &catalog.scenarios {
+            assert!(s.id.starts_with("fuzz/") && s.tags.iter().any(|t| t == "fuzz"));
+            assert!(matches!(s.steps.last(), Some(Step::ExpectAlive(_))));
+        }
+    }
+
+    #[test]
     fn a_malformed_packet_passed_on_cites_the_duty_to_close() {
         // Found against Mosquitto: a PUBLISH with Payload Format Indicator 2 (a Protocol
         // Error no tagged statement names) forwarded to a subscriber.
