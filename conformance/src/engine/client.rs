@@ -176,11 +176,6 @@ impl Client {
         lock(&self.conversation).violations().to_vec()
     }
 
-    /// The version the first CONNECT sent on this connection named.
-    pub fn sent_level(&self) -> Option<Level> {
-        lock(&self.conversation).level()
-    }
-
     /// Tells the conversation (and through it the reader) what is about to be written.
     fn note_sent(&self, bytes: &[u8]) {
         let sent = lock(&self.conversation).sent(bytes);

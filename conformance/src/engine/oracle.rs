@@ -119,11 +119,6 @@ impl Conversation {
         &self.violations
     }
 
-    /// The version the connection's CONNECT named (the first one), if any.
-    pub fn level(&self) -> Option<Level> {
-        self.client.level
-    }
-
     /// The client wrote `bytes`. Returns what a first CONNECT among them tells the reader.
     pub fn sent(&mut self, bytes: &[u8]) -> SentConnect {
         let mut out = SentConnect::default();
@@ -344,35 +339,29 @@ impl Conversation {
             );
             return;
         }
-        if self.accepted.is_none() && self.client.maximum_packet_size.is_some() {
-            // The CONNACK may have been too large to send: from here on, judge as if an
-            // accepting one came (a refusing one would have closed the connection).
+        if self.accepted.is_none() {
+            // With a Maximum Packet Size declared, the CONNACK may have been too large to
+            // send (MQTT-3.1.2-25): then judge as if an accepting one came (a refusing one
+            // would have closed the connection).
+            let connack_may_be_discarded = self.client.maximum_packet_size.is_some();
             match packet {
                 Packet::ConnAck(_) => {}
                 // Enhanced authentication goes on before CONNACK.
-                Packet::Auth(_) => return,
-                Packet::Disconnect(_) => {
-                    self.server_disconnected = true;
-                    return;
-                }
-                _ => {
-                    self.accepted = Some(true);
-                    self.connacks = 1;
-                }
-            }
-        }
-        if self.accepted.is_none() {
-            match packet {
-                Packet::ConnAck(_) => {}
                 Packet::Auth(_) if v5 => return,
                 Packet::Disconnect(_) if v5 => {
                     self.server_disconnected = true;
-                    self.violate(
-                        "disconnect-before-connack",
-                        Some("MQTT-3.14.0-1"),
-                        format!("the server sent {shown} before a successful CONNACK"),
-                    );
+                    if !connack_may_be_discarded {
+                        self.violate(
+                            "disconnect-before-connack",
+                            Some("MQTT-3.14.0-1"),
+                            format!("the server sent {shown} before a successful CONNACK"),
+                        );
+                    }
                     return;
+                }
+                _ if connack_may_be_discarded => {
+                    self.accepted = Some(true);
+                    self.connacks = 1;
                 }
                 _ => {
                     self.violate(
@@ -554,6 +543,22 @@ pub(crate) fn frame(bytes: &[u8]) -> Framing {
         }
     }
     Framing::Broken
+}
+
+/// The frames of a run of bytes, as byte ranges (what does not frame is left out).
+pub(crate) fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(rest) = bytes.get(at..).filter(|r| !r.is_empty()) {
+        match frame(rest) {
+            Framing::Complete(len) => {
+                out.push(at..at + len);
+                at += len;
+            }
+            _ => break,
+        }
+    }
+    out
 }
 
 /// Fixed header length of a complete frame.

@@ -11,10 +11,10 @@ use mqttspec_codec::{Packet, render, spec};
 use mqttspec_report::{Direction, TranscriptEntry};
 
 use super::minimize::Shrunk;
-use super::mutate::frames;
 use super::program::{MARKER, Program};
 use crate::engine::client::Down;
 use crate::engine::oracle::Violation;
+use crate::engine::oracle::frames;
 use crate::scenario::Version;
 use crate::scenario::script::Action;
 
@@ -73,8 +73,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A stable id from what the program sends and what broke.
-    pub fn id(&self) -> String {
+    /// A hash of what the program sends and what broke: stable across runs.
+    fn hash(&self) -> u32 {
         let mut h = 0xCBF2_9CE4_8422_2325u64;
         let mut feed = |bytes: &[u8]| {
             for &b in bytes {
@@ -95,15 +95,18 @@ impl Finding {
                 Action::Wait(d) => feed(&d.as_millis().to_be_bytes()),
             }
         }
-        format!("fuzz/{}-{:08x}", self.kind.rule(), h as u32)
+        h as u32
+    }
+
+    /// The scenario id: `fuzz/<rule>-<hash>`.
+    pub fn id(&self) -> String {
+        format!("fuzz/{}-{:08x}", self.kind.rule(), self.hash())
     }
 
     /// The token written where the fuzzer's [`MARKER`] stood: unique per finding, so its
     /// scenario runs beside others on one broker.
     fn token(&self) -> [u8; 8] {
-        let id = self.id();
-        let hash = u32::from_str_radix(id.rsplit('-').next().unwrap_or("0"), 16).unwrap_or(0);
-        super::program::token(0x5EED, u64::from(hash))
+        super::program::token(0x5EED, u64::from(self.hash()))
     }
 
     /// The version the scenario runs under: the one the broken rule belongs to (the

@@ -12,10 +12,10 @@ use mqttspec_codec::{
 };
 use mqttspec_report::TranscriptEntry;
 
-use super::mutate::frames;
 use super::program::Program;
 use crate::engine::client::{AliveProbe, Client, Down, Incoming, Transcript, check_alive};
 use crate::engine::oracle::Violation;
+use crate::engine::oracle::frames;
 use crate::scenario::script::Action;
 
 /// How executions talk to the broker.
@@ -274,17 +274,13 @@ impl Run<'_> {
                     return Ok(false);
                 };
                 // Take in what already arrived: a close means the send has nowhere to go.
-                while !conn.closed {
-                    match conn.client.next(Duration::ZERO).await {
-                        Some(incoming) => {
-                            self.features.event(conn, event_code(&incoming));
-                            if matches!(incoming, Incoming::Closed(_)) {
-                                conn.closed = true;
-                            }
-                        }
-                        None => break,
-                    }
-                }
+                settle(
+                    conn,
+                    &mut self.features,
+                    Duration::ZERO,
+                    self.opts.step_timeout,
+                )
+                .await;
                 if conn.closed {
                     return Ok(false);
                 }

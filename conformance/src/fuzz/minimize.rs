@@ -9,8 +9,8 @@ use std::pin::Pin;
 use bytes::Bytes;
 use mqttspec_codec::Packet;
 
-use super::mutate::frames;
 use super::program::Program;
+use crate::engine::oracle::frames;
 use crate::scenario::script::{Action, ScriptStep};
 
 /// Undecodable sends up to this many bytes are shrunk byte by byte (ddmin); longer ones

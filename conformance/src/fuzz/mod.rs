@@ -426,16 +426,17 @@ async fn worker(shared: &Shared) {
         for seen in &exec.violations {
             let version = Version::of(seen.violation.version);
             let signature = signature(&seen.violation);
+            // The first sighting is pinned; later ones count as repeats.
             let first = {
                 let mut state = lock(&shared.state);
                 match state.signatures.get(&signature) {
                     Some(&i) => {
                         state.findings[i].repeats += 1;
-                        false
+                        None
                     }
                     None => {
                         let i = state.findings.len();
-                        state.signatures.insert(signature.clone(), i);
+                        state.signatures.insert(signature, i);
                         state.findings.push(FindingSummary {
                             id: String::new(),
                             rule: seen.violation.rule.to_owned(),
@@ -446,12 +447,11 @@ async fn worker(shared: &Shared) {
                             repeats: 0,
                             unconfirmed: true,
                         });
-                        true
+                        Some(i)
                     }
                 }
             };
-            if first {
-                let index = lock(&shared.state).signatures[&signature];
+            if let Some(index) = first {
                 let kind = Kind::Violation {
                     client: seen.client.clone(),
                     violation: seen.violation.clone(),
@@ -583,32 +583,16 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
     if shared.stop.load(Ordering::SeqCst) || shared.generation() != generation {
         return;
     }
-    let Some(broker) = shared.config.supervisor.clone() else {
-        // It may have been a moment's stall: look again before giving up.
-        if alive(shared).await.is_ok() {
-            lock(&shared.state).unreproduced += 1;
-            return;
-        }
-        let index = new_finding(shared, &program, &down);
-        let said = "not pinned or minimized: the run cannot restart a broker given by --broker (use --spawn or --image); this is the input that saw it go down, among those running at the time";
-        let finding = shared.finding(
-            Kind::Down(down.clone()),
-            program,
-            &Execution::default(),
-            Some(said.into()),
-            minimize::Shrunk::default(),
-            shared.done.load(Ordering::SeqCst),
-        );
-        record(shared, index, &finding, true);
-        lock(&shared.state).halted = Some(format!("the broker went down: {down}"));
-        shared.stop.store(true, Ordering::SeqCst);
-        return;
-    };
-    let exited = broker.crashed();
+    let exited = shared.config.supervisor.as_ref().and_then(|b| b.crashed());
+    // It may have been a moment's stall: look again before calling it a finding.
     if exited.is_none() && alive(shared).await.is_ok() {
         lock(&shared.state).unreproduced += 1;
         return;
     }
+    let Some(broker) = shared.config.supervisor.clone() else {
+        halt_unpinned(shared, program, down);
+        return;
+    };
     // One finding per kind of going down and exit status (a broker that crashes on many
     // inputs is pinned once; the others are counted).
     let signature = format!(
@@ -698,6 +682,24 @@ async fn pin_down(shared: &Shared, program: Program, down: Down, generation: u64
     let finding = shared.finding(Kind::Down(down), program, &exec, said, shrunk, execution);
     record(shared, index, &finding, unconfirmed);
     bring_up(shared, &broker).await;
+}
+
+/// A broker the run cannot restart went down: write the input that saw it, unpinned and
+/// unminimized, and end the run.
+fn halt_unpinned(shared: &Shared, program: Program, down: Down) {
+    let index = new_finding(shared, &program, &down);
+    let said = "not pinned or minimized: the run cannot restart a broker given by --broker (use --spawn or --image); this is the input that saw it go down, among those running at the time";
+    let finding = shared.finding(
+        Kind::Down(down.clone()),
+        program,
+        &Execution::default(),
+        Some(said.into()),
+        minimize::Shrunk::default(),
+        shared.done.load(Ordering::SeqCst),
+    );
+    record(shared, index, &finding, true);
+    lock(&shared.state).halted = Some(format!("the broker went down: {down}"));
+    shared.stop.store(true, Ordering::SeqCst);
 }
 
 fn new_finding(shared: &Shared, program: &Program, down: &Down) -> usize {

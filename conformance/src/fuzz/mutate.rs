@@ -22,7 +22,7 @@ use mqttspec_codec::{
 
 use super::program::{MARKER, Program};
 use super::rng::Rng;
-use crate::engine::oracle::{Framing, frame};
+use crate::engine::oracle::frames;
 use crate::scenario::script::{Action, ScriptStep};
 
 const U16S: [u16; 11] = [
@@ -97,22 +97,6 @@ fn send_bytes(p: &mut Program, i: usize) -> Option<&mut Bytes> {
         Action::Send { bytes, .. } => Some(bytes),
         _ => None,
     }
-}
-
-/// The frames of a send, as byte ranges (what does not frame is left out).
-pub fn frames(bytes: &[u8]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        match frame(&bytes[at..]) {
-            Framing::Complete(len) => {
-                out.push(at..at + len);
-                at += len;
-            }
-            _ => break,
-        }
-    }
-    out
 }
 
 fn mutate_steps(p: &mut Program, donor: &Program, rng: &mut Rng) -> Option<&'static str> {
