@@ -176,6 +176,12 @@ impl Client {
         lock(&self.conversation).violations().to_vec()
     }
 
+    /// The version on the wire: the one the CONNECT sent names, else the case's.
+    fn wire_version(&self) -> ProtocolVersion {
+        ProtocolVersion::from_level(self.expectations.level.load(Ordering::SeqCst))
+            .unwrap_or(self.version)
+    }
+
     /// Tells the conversation (and through it the reader) what is about to be written.
     fn note_sent(&self, bytes: &[u8]) {
         let sent = lock(&self.conversation).sent(bytes);
@@ -205,10 +211,11 @@ impl Client {
     }
 
     pub async fn send(&mut self, bytes: &Bytes) -> Result<(), String> {
-        let decoded = render::bytes(bytes, self.version);
+        self.note_sent(bytes);
+        // Rendered as the reader decodes: in the version the CONNECT sent names.
+        let decoded = render::bytes(bytes, self.wire_version());
         self.transcript
             .record(&self.name, Direction::Sent, bytes, decoded);
-        self.note_sent(bytes);
         self.writer
             .write_all(bytes)
             .await

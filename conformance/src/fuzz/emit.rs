@@ -189,6 +189,11 @@ impl Finding {
             self.shrunk.bytes_after,
             self.shrunk.runs
         );
+        let _ = writeln!(
+            y,
+            "# It grew from the built-in scenario `{}`.",
+            self.program.origin
+        );
         let _ = writeln!(y, "#\n# Found: {}", one_line(&self.kind.describe(), 200));
         if !self.confirmed {
             let _ = writeln!(
