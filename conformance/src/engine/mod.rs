@@ -162,16 +162,22 @@ pub async fn run(
     // Held while restarting a crashed broker; `true` once a restart failed (no more tries).
     let restarting = Arc::new(tokio::sync::Mutex::new(false));
     let mut set = tokio::task::JoinSet::new();
+    // Cases start in catalog order: one dispatcher hands out the `jobs` permits in turn
+    // (tasks racing for them would start in whatever order the workers poll them).
+    let mut turns = Vec::with_capacity(total);
     for (index, (scenario, version)) in cases.into_iter().enumerate() {
-        let (config, caps, on_case, semaphore, restarting) = (
+        let (config, caps, on_case, restarting) = (
             config.clone(),
             caps.clone(),
             on_case.clone(),
-            semaphore.clone(),
             restarting.clone(),
         );
+        let (turn, my_turn) = tokio::sync::oneshot::channel();
+        turns.push(turn);
         set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
+            let Ok(_permit) = my_turn.await else {
+                return (index, None);
+            };
             let result = match missing_capability(&scenario, version, &caps, &config) {
                 Some(why) => skipped(&scenario, version, why),
                 None => match broker_up(config.supervisor.as_ref(), &restarting).await {
@@ -193,14 +199,23 @@ pub async fn run(
                 },
             };
             on_case(&result);
-            (index, result)
+            (index, Some(result))
         });
     }
+    let dispatcher = tokio::spawn(async move {
+        for turn in turns {
+            let Ok(permit) = semaphore.clone().acquire_owned().await else {
+                return;
+            };
+            // A case gone before its turn (the run's bound) hands the permit straight back.
+            let _ = turn.send(permit);
+        }
+    });
     let mut results: Vec<Option<CaseResult>> = vec![None; total];
     let deadline = tokio::time::Instant::now() + config.run_timeout;
     loop {
         match tokio::time::timeout_at(deadline, set.join_next()).await {
-            Ok(Some(Ok((index, result)))) => results[index] = Some(result),
+            Ok(Some(Ok((index, result)))) => results[index] = result,
             Ok(Some(Err(_panicked))) => {}
             Ok(None) => break,
             Err(_) => {
@@ -209,6 +224,7 @@ pub async fn run(
             }
         }
     }
+    dispatcher.abort();
     let mut cases: Vec<CaseResult> = Vec::with_capacity(total);
     for (slot, result) in results.into_iter().enumerate() {
         cases.push(result.unwrap_or_else(|| CaseResult {
